@@ -1,0 +1,86 @@
+"""Settings: frozen pydantic models, one per TOML table, loaded from config.toml."""
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Table):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # Larger bodies are refused with HTTP 413 before they are read.
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    max_batch_size: int = Field(100, ge=1)
+    public_url: str = "http://127.0.0.1:8080"
+    shutdown_timeout_s: float = Field(10.0, gt=0)
+
+
+class StoreSettings(_Table):
+    path: Path = Path("data/gateway.db")
+    # NORMAL survives a process crash; FULL also survives power loss (fsync on every commit).
+    durability: Literal["NORMAL", "FULL"] = "NORMAL"
+    reader_connections: int = Field(2, ge=1, le=16)
+    max_write_batch: int = Field(512, ge=1)
+
+
+class AuthSettings(_Table):
+    credential_cache_ttl_s: float = Field(60.0, ge=0)
+    credential_cache_size: int = Field(10_000, ge=0)
+    # hashlib.scrypt cost; 2**14 takes tens of milliseconds, which is the point.
+    scrypt_n: int = Field(2**14, ge=2)
+
+
+class MessagingSettings(_Table):
+    default_sender: str = "36180"
+    stop_number: str = "36173"
+    idempotency_window_s: int = Field(24 * 3600, ge=1)
+
+
+class PricingSettings(_Table):
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    # Price of one SMS part by ISO 3166 alpha-2 destination country.
+    countries: dict[str, Decimal] = Field(default_factory=dict)
+    # Overrides by E.164 prefix ("+3375"); the longest matching prefix wins.
+    prefixes: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("countries")
+    @classmethod
+    def _country_codes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code in value:
+            if len(code) != 2 or not code.isalpha() or not code.isupper():
+                raise ValueError(f"not an ISO 3166 alpha-2 code: {code!r}")
+        return value
+
+    @field_validator("prefixes")
+    @classmethod
+    def _prefixes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for prefix in value:
+            if not (prefix.startswith("+") and prefix[1:].isdigit()):
+                raise ValueError(f"not an E.164 prefix: {prefix!r}")
+        return value
+
+
+class Settings(_Table):
+    server: ServerSettings = ServerSettings()
+    store: StoreSettings = StoreSettings()
+    auth: AuthSettings = AuthSettings()
+    messaging: MessagingSettings = MessagingSettings()
+    pricing: PricingSettings = PricingSettings()
+
+
+def load_settings(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
+    """Read a TOML file (or nothing) and apply per-table overrides, such as command-line flags."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    for table, values in (overrides or {}).items():
+        raw.setdefault(table, {}).update({k: v for k, v in values.items() if v is not None})
+    return Settings.model_validate(raw)

@@ -1,0 +1,96 @@
+"""The METHODS table: the one place where a JSON-RPC wire name meets its Python handler."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from gateway.rpc.params import (
+    CountForBodyParams,
+    GetParams,
+    NoParams,
+    QuoteParams,
+    SendParams,
+    SmsOptions,
+)
+from gateway.rpc.results import CharsetMappingResult, QuoteResult, SmsResult
+from gateway.services.container import Services
+from gateway.services.messaging import SendOptions
+from gateway.store.base import Account
+
+# The account is None only for public methods, which the endpoint lets through unauthenticated.
+Handler = Callable[[Services, Any, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RpcMethod:
+    name: str
+    params: tuple[str, ...]  # wire names, in positional order
+    model: type[BaseModel]
+    handler: Handler
+    summary: str
+    public: bool = False  # callable without authentication
+
+
+METHODS: dict[str, RpcMethod] = {}
+
+
+def rpc_method(
+    name: str, *, params: tuple[str, ...], model: type[BaseModel]
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        summary = (handler.__doc__ or "").strip().splitlines()[0]
+        METHODS[name] = RpcMethod(name, params, model, handler, summary)
+        return handler
+
+    return register
+
+
+def _send_options(options: SmsOptions | None, raw: dict[str, Any] | None) -> SendOptions:
+    if options is None:
+        return SendOptions()
+    return SendOptions(
+        force_encoding=options.force_encoding,
+        nature=options.nature or "ALERTING",
+        user_data=options.user_data or "",
+        idempotency_key=options.idempotency_key,
+        as_given=raw,
+    )
+
+
+@rpc_method("sms.send", params=("from", "to", "body", "options"), model=SendParams)
+async def send(services: Services, account: Account, p: SendParams) -> str:
+    """Send an SMS; answers its hash once it is stored."""
+    options = _send_options(p.options, p.options.model_dump(exclude_unset=True) if p.options else None)
+    return await services.messaging.send(account.id, p.sender, p.to, p.body, options)
+
+
+@rpc_method("sms.get", params=("id",), model=GetParams)
+async def get(services: Services, account: Account, p: GetParams) -> dict[str, Any]:
+    """Get one SMS of the account by its hash."""
+    message = await services.messaging.get(account.id, p.id)
+    return SmsResult.of(message).model_dump(by_alias=True)
+
+
+@rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)
+async def get_quote(services: Services, account: Account, p: QuoteParams) -> dict[str, Any]:
+    """Price an SMS: parts billed, encoding and cost for a text and a destination."""
+    force_encoding = p.options.force_encoding if p.options else None
+    return QuoteResult.of(services.messaging.quote(p.to, p.text, force_encoding)).model_dump()
+
+
+@rpc_method("sms.get_count_for_body", params=("body",), model=CountForBodyParams)
+async def get_count_for_body(
+    services: Services, account: Account, p: CountForBodyParams
+) -> dict[str, Any]:
+    """Deprecated: the parts and encoding of a body, without a price."""
+    return QuoteResult.of(services.messaging.count_for_body(p.body)).model_dump()
+
+
+@rpc_method("sms.get_gsm_charset_mapping", params=(), model=NoParams)
+async def get_gsm_charset_mapping(
+    services: Services, account: Account, p: NoParams
+) -> dict[str, Any]:
+    """The GSM 03.38 characters and the mapping used when GSM encoding is forced."""
+    return CharsetMappingResult.of(services.messaging.charset_mapping()).model_dump()

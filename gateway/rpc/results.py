@@ -1,0 +1,113 @@
+"""Pydantic models of what methods answer, built from the services' records."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.services.messaging import CharsetMapping, Quote
+from gateway.store.base import Message
+
+UNSET_DATETIME = "0000-00-00 00:00:00"
+
+
+def wire_datetime(moment: datetime | None) -> str:
+    """API.md `datetime`: `YYYY-MM-DD HH:MM:SS` in UTC, or the all-zero unset date."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else UNSET_DATETIME
+
+
+def wire_datetime_ms(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class StatusHistoryEntry(_Result):
+    old_status: str
+    new_status: str
+    updated_at: str = Field(description="UTC, with milliseconds")
+
+
+class SmsResult(_Result):
+    hash: str
+    type: Literal["OUT", "IN"]
+    sender: str = Field(alias="from")
+    to: str
+    text: str
+    options: dict[str, Any] | None
+    encoding: Literal["GSM", "UNICODE"]
+    parts: int
+    nature: Literal["ALERTING", "MARKETING"]
+    user_data: str
+    status: str
+    status_error: str
+    cost: str | None
+    currency: str
+    date_creation: str
+    date_update: str
+    date_sent: str
+    date_received: str
+    status_history: list[StatusHistoryEntry]
+
+    @classmethod
+    def of(cls, message: Message) -> "SmsResult":
+        return cls(
+            hash=message.hash,
+            type=message.direction,  # type: ignore[arg-type]
+            sender=message.sender,
+            to=message.recipient,
+            text=message.text,
+            options=message.options,
+            encoding=message.encoding,  # type: ignore[arg-type]
+            parts=message.parts,
+            nature=message.nature,  # type: ignore[arg-type]
+            user_data=message.user_data,
+            status=message.status,
+            status_error=message.status_error,
+            cost=str(message.cost) if message.cost is not None else None,
+            currency=message.currency,
+            date_creation=wire_datetime(message.created_at),
+            date_update=wire_datetime(message.updated_at),
+            date_sent=wire_datetime(message.sent_at),
+            date_received=wire_datetime(message.received_at),
+            status_history=[
+                StatusHistoryEntry(
+                    old_status=change.old_status,
+                    new_status=change.new_status,
+                    updated_at=wire_datetime_ms(change.at),
+                )
+                for change in message.status_history
+            ],
+        )
+
+
+class QuoteResult(_Result):
+    nb_sms: int
+    encoding: Literal["GSM", "UNICODE"]
+    cost: str | None
+    currency: str
+    unit_cost: str | None
+    country: str | None
+
+    @classmethod
+    def of(cls, quote: Quote) -> "QuoteResult":
+        return cls(
+            nb_sms=quote.nb_sms,
+            encoding=quote.encoding,  # type: ignore[arg-type]
+            cost=str(quote.cost) if quote.cost is not None else None,
+            currency=quote.currency,
+            unit_cost=str(quote.unit_cost) if quote.unit_cost is not None else None,
+            country=quote.country,
+        )
+
+
+class CharsetMappingResult(_Result):
+    gsm: str
+    gsm_extended: str
+    mapping: dict[str, str]
+
+    @classmethod
+    def of(cls, charset: CharsetMapping) -> "CharsetMappingResult":
+        return cls(gsm=charset.gsm, gsm_extended=charset.gsm_extended, mapping=charset.mapping)

@@ -1,0 +1,133 @@
+"""Accounts: creation, listing, and authentication with a short-lived verified-credential cache."""
+
+import asyncio
+import hashlib
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from gateway.clock import Clock
+from gateway.config import AuthSettings
+from gateway.errors import PropertyValueError
+from gateway.services.credentials import (
+    API_KEY_HEX_LENGTH,
+    api_key_digest,
+    hash_password,
+    new_api_key,
+    verify_password,
+)
+from gateway.store.base import Account, AccountStore
+
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_API_KEY_PATTERN = re.compile(rf"[0-9a-fA-F]{{{API_KEY_HEX_LENGTH}}}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    account: Account
+    api_key: str
+
+
+class CredentialCache:
+    """Verified credentials by a digest of the header value, for a short while (LRU-bounded).
+
+    CALLR's SDKs send Basic on every call; without this every call would pay scrypt.
+    """
+
+    def __init__(self, *, ttl_s: float, size: int) -> None:
+        self._ttl_s = ttl_s
+        self._size = size
+        self._entries: OrderedDict[bytes, tuple[Account, float]] = OrderedDict()
+
+    def get(self, key: bytes) -> Account | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        account, expires_at = entry
+        if expires_at < time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return account
+
+    def put(self, key: bytes, account: Account) -> None:
+        if self._size == 0 or self._ttl_s == 0:
+            return
+        self._entries[key] = (account, time.monotonic() + self._ttl_s)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+class AccountService:
+    def __init__(self, store: AccountStore, settings: AuthSettings, clock: Clock) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._cache = CredentialCache(
+            ttl_s=settings.credential_cache_ttl_s, size=settings.credential_cache_size
+        )
+        # Concurrent first calls with the same credential share one scrypt run.
+        self._in_flight: dict[bytes, asyncio.Future[Account | None]] = {}
+        # Unknown logins are checked against this, so they cost as much as a wrong password.
+        self._decoy_hash = hash_password("decoy", n=settings.scrypt_n)
+
+    async def create(self, login: str, password: str) -> NewAccount:
+        """Create an account with its first API key; the key is shown here only."""
+        if not LOGIN_PATTERN.fullmatch(login):
+            raise PropertyValueError("login", "1 to 64 characters of [A-Za-z0-9_.@-]")
+        if not password:
+            raise PropertyValueError("password", "must not be empty")
+        password_hash = await asyncio.to_thread(
+            hash_password, password, n=self._settings.scrypt_n
+        )
+        token = new_api_key()
+        account = await self._store.create_account(
+            login, password_hash, api_key_digest(token), self._clock.now()
+        )
+        return NewAccount(account, token)
+
+    async def list(self) -> list[Account]:
+        return await self._store.list_accounts()
+
+    async def authenticate_password(self, login: str, password: str) -> Account | None:
+        key = hashlib.sha256(b"basic\0" + login.encode() + b"\0" + password.encode()).digest()
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Account | None] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            account = await self._verify_password(login, password)
+            future.set_result(account)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: waiters, if any, re-raise it themselves
+            raise
+        finally:
+            del self._in_flight[key]
+        if account is not None:
+            self._cache.put(key, account)
+        return account
+
+    async def _verify_password(self, login: str, password: str) -> Account | None:
+        credentials = await self._store.credentials_for_login(login)
+        encoded = credentials.password_hash if credentials else self._decoy_hash
+        valid = await asyncio.to_thread(verify_password, password, encoded)
+        return credentials.account if credentials is not None and valid else None
+
+    async def authenticate_api_key(self, token: str) -> Account | None:
+        if not _API_KEY_PATTERN.fullmatch(token):
+            return None
+        digest = api_key_digest(token.lower())
+        cached = self._cache.get(digest)
+        if cached is not None:
+            return cached
+        account = await self._store.account_for_api_key(digest)
+        if account is not None:
+            self._cache.put(digest, account)
+        return account

@@ -1,0 +1,25 @@
+"""The services the RPC layer and the CLI call, built once from settings and a store."""
+
+from dataclasses import dataclass
+
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.services.accounts import AccountService
+from gateway.services.messaging import MessagingService
+from gateway.services.pricing import PriceList
+from gateway.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    accounts: AccountService
+    messaging: MessagingService
+
+
+def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
+    return Services(
+        store=store,
+        accounts=AccountService(store, settings.auth, clock),
+        messaging=MessagingService(store, settings.messaging, PriceList(settings.pricing), clock),
+    )

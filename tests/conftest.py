@@ -1,0 +1,70 @@
+"""Shared fixtures: a real app on a real SQLite file, served on 127.0.0.1."""
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gateway.app import SERVICES, create_app
+from gateway.config import Settings, load_settings
+from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, Rpc, RpcError, basic_auth
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # The shipped config.toml, on a fresh database, with a cheaper scrypt to keep tests quick.
+    return load_settings(
+        REPO_ROOT / "config.toml",
+        {"store": {"path": tmp_path / "gateway.db"}, "auth": {"scrypt_n": 1024}},
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, app: web.Application) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client
+
+
+@pytest.fixture
+async def api_key(client: TestClient[Any, Any]) -> str:
+    created = await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    return created.api_key
+
+
+@pytest.fixture
+async def post(client: TestClient[Any, Any], api_key: str) -> Callable[..., Awaitable[Any]]:
+    """POST a raw JSON-RPC document as alice; answers (status, parsed body or None)."""
+
+    async def post(document: Any, *, auth: str | None = None) -> tuple[int, Any]:
+        headers = {"Authorization": auth or basic_auth(LOGIN, PASSWORD)}
+        kwargs: dict[str, Any] = (
+            {"data": document} if isinstance(document, str | bytes) else {"json": document}
+        )
+        async with client.post(RPC_PATH, headers=headers, **kwargs) as response:
+            text = await response.text()
+            return response.status, (await response.json() if text else None)
+
+    return post
+
+
+@pytest.fixture
+async def rpc(post: Callable[..., Awaitable[Any]]) -> Rpc:
+    """Call one method with positional params as alice; answers the result or raises RpcError."""
+
+    async def call(method: str, *params: Any, auth: str | None = None) -> Any:
+        status, body = await post(
+            {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, auth=auth
+        )
+        assert status == 200, body
+        if "error" in body:
+            raise RpcError(body["error"])
+        return body["result"]
+
+    return call

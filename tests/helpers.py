@@ -1,0 +1,24 @@
+"""Constants and small helpers the tests share."""
+
+import base64
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RPC_PATH = "/json-rpc/v1.1/"
+LOGIN, PASSWORD = "alice", "correct horse"
+
+Rpc = Callable[..., Awaitable[Any]]
+
+
+def basic_auth(login: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+class RpcError(Exception):
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.code: int = error["code"]
+        self.message: str = error["message"]
+        self.data: Any = error.get("data")
