@@ -46,7 +46,6 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-
 async def _endpoint(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS].server
     app[ENDPOINT] = RpcEndpoint(

@@ -75,7 +75,9 @@ class Settings(_Table):
     pricing: PricingSettings = PricingSettings()
 
 
-def load_settings(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
+def load_settings(
+    path: Path | None, overrides: dict[str, dict[str, Any]] | None = None
+) -> Settings:
     """Read a TOML file (or nothing) and apply per-table overrides, such as command-line flags."""
     raw: dict[str, Any] = {}
     if path is not None:

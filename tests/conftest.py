@@ -1,5 +1,6 @@
 """Shared fixtures: a real app on a real SQLite file, served on 127.0.0.1."""
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import SERVICES, create_app
 from gateway.config import Settings, load_settings
 from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, Rpc, RpcError, basic_auth
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -43,11 +45,12 @@ async def post(client: TestClient[Any, Any], api_key: str) -> Callable[..., Awai
     """POST a raw JSON-RPC document as alice; answers (status, parsed body or None)."""
 
     async def post(document: Any, *, auth: str | None = None) -> tuple[int, Any]:
-        headers = {"Authorization": auth or basic_auth(LOGIN, PASSWORD)}
-        kwargs: dict[str, Any] = (
-            {"data": document} if isinstance(document, str | bytes) else {"json": document}
-        )
-        async with client.post(RPC_PATH, headers=headers, **kwargs) as response:
+        headers = {
+            "Authorization": auth or basic_auth(LOGIN, PASSWORD),
+            "Content-Type": "application/json",
+        }
+        raw = document if isinstance(document, str | bytes) else json.dumps(document)
+        async with client.post(RPC_PATH, headers=headers, data=raw) as response:
             text = await response.text()
             return response.status, (await response.json() if text else None)
 

@@ -1,4 +1,4 @@
-"""The JSON-RPC 2.0 HTTP endpoint: limits, authentication, batches, dispatch through jsonrpcserver."""
+"""The JSON-RPC 2.0 endpoint: limits, authentication, batches, dispatch via jsonrpcserver."""
 
 import asyncio
 import json
@@ -105,10 +105,14 @@ async def _dispatch_one(entry: Any, context: CallContext) -> Any:
         validator=_check_request,
         methods=DISPATCH_TABLE,
         context=context,
-        post_process=to_serializable,
+        post_process=_serializable,
         request=entry,
     )
     return response
+
+
+def _serializable(response: Any) -> Any:
+    return to_serializable(response)
 
 
 def _protocol_error(code: int, message: str, data: str) -> dict[str, Any]:
@@ -139,7 +143,9 @@ class RpcEndpoint:
         content_type = request.content_type
         if request.headers.get("Content-Type") and content_type not in JSON_CONTENT_TYPES:
             return self._answer(
-                _protocol_error(ERROR_INVALID_REQUEST, "Invalid request", "unsupported Content-Type"),
+                _protocol_error(
+                    ERROR_INVALID_REQUEST, "Invalid request", "unsupported Content-Type"
+                ),
                 content_type,
             )
         raw = await request.read()

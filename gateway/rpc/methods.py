@@ -62,7 +62,9 @@ def _send_options(options: SmsOptions | None, raw: dict[str, Any] | None) -> Sen
 @rpc_method("sms.send", params=("from", "to", "body", "options"), model=SendParams)
 async def send(services: Services, account: Account, p: SendParams) -> str:
     """Send an SMS; answers its hash once it is stored."""
-    options = _send_options(p.options, p.options.model_dump(exclude_unset=True) if p.options else None)
+    options = _send_options(
+        p.options, p.options.model_dump(exclude_unset=True) if p.options else None
+    )
     return await services.messaging.send(account.id, p.sender, p.to, p.body, options)
 
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 from gateway.services.messaging import ALPHANUMERIC_SENDER
+from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
 MAX_BODY_CHARS = 3200
 HASH_PATTERN = r"^[A-Z0-9]{8}$"

@@ -55,14 +55,14 @@ class SmsResult(_Result):
     def of(cls, message: Message) -> "SmsResult":
         return cls(
             hash=message.hash,
-            type=message.direction,  # type: ignore[arg-type]
+            type=message.direction,
             sender=message.sender,
             to=message.recipient,
             text=message.text,
             options=message.options,
-            encoding=message.encoding,  # type: ignore[arg-type]
+            encoding=message.encoding,
             parts=message.parts,
-            nature=message.nature,  # type: ignore[arg-type]
+            nature=message.nature,
             user_data=message.user_data,
             status=message.status,
             status_error=message.status_error,
@@ -95,7 +95,7 @@ class QuoteResult(_Result):
     def of(cls, quote: Quote) -> "QuoteResult":
         return cls(
             nb_sms=quote.nb_sms,
-            encoding=quote.encoding,  # type: ignore[arg-type]
+            encoding=quote.encoding,
             cost=str(quote.cost) if quote.cost is not None else None,
             currency=quote.currency,
             unit_cost=str(quote.unit_cost) if quote.unit_cost is not None else None,

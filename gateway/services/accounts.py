@@ -79,9 +79,7 @@ class AccountService:
             raise PropertyValueError("login", "1 to 64 characters of [A-Za-z0-9_.@-]")
         if not password:
             raise PropertyValueError("password", "must not be empty")
-        password_hash = await asyncio.to_thread(
-            hash_password, password, n=self._settings.scrypt_n
-        )
+        password_hash = await asyncio.to_thread(hash_password, password, n=self._settings.scrypt_n)
         token = new_api_key()
         account = await self._store.create_account(
             login, password_hash, api_key_digest(token), self._clock.now()

@@ -126,7 +126,12 @@ class MessagingService:
         segmentation = segment(self._prepare_text(text), force_encoding)
         country, unit, cost = self._price(to, segmentation.part_count)
         return Quote(
-            segmentation.part_count, segmentation.encoding, cost, self._prices.currency, unit, country
+            segmentation.part_count,
+            segmentation.encoding,
+            cost,
+            self._prices.currency,
+            unit,
+            country,
         )
 
     def count_for_body(self, body: str) -> Quote:

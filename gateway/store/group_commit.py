@@ -39,6 +39,7 @@ class GroupCommitWriter:
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+        self.transactions = 0  # committed transactions, for operators and tests
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="store-writer")
@@ -105,6 +106,7 @@ class GroupCommitWriter:
                 results.extend(await operation(self._connection, payloads))
                 start = end
             await self._connection.execute("COMMIT")
+            self.transactions += 1
         except BaseException:
             try:
                 await self._connection.execute("ROLLBACK")

@@ -278,6 +278,10 @@ class SqliteStore:
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return list(await self._reader().execute_fetchall(sql, params))
 
+    @property
+    def write_transactions(self) -> int:
+        return self._writer.transactions if self._writer is not None else 0
+
     async def ping(self) -> None:
         await self._read("SELECT 1", ())
 

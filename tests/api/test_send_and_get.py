@@ -28,7 +28,9 @@ async def test_send_returns_a_hash_and_get_returns_the_stored_sms(rpc: Rpc) -> N
     assert sms["date_sent"] == sms["date_received"] == "0000-00-00 00:00:00"
     history = [(h["old_status"], h["new_status"]) for h in sms["status_history"]]
     assert history == [("", "CREATED"), ("CREATED", "PENDING")]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", sms["status_history"][0]["updated_at"])
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", sms["status_history"][0]["updated_at"]
+    )
 
 
 async def test_emoji_text_is_unicode(rpc: Rpc) -> None:
@@ -40,14 +42,18 @@ async def test_emoji_text_is_unicode(rpc: Rpc) -> None:
 
 async def test_options_are_stored_as_given(rpc: Rpc) -> None:
     options = {"nature": "MARKETING", "user_data": "order-42", "force_encoding": "GSM"}
-    sms = await rpc("sms.get", await rpc("sms.send", "Shop", "+33612345678", "Olá «mundo»", options))
+    sms = await rpc(
+        "sms.get", await rpc("sms.send", "Shop", "+33612345678", "Olá «mundo»", options)
+    )
     assert sms["options"] == options
     assert (sms["nature"], sms["user_data"]) == ("MARKETING", "order-42")
     assert (sms["text"], sms["encoding"]) == ('Ola "mundo"', "GSM")
 
 
 async def test_stop_placeholder_is_replaced_before_segmentation(rpc: Rpc) -> None:
-    sms = await rpc("sms.get", await rpc("sms.send", "SMS", "+33612345678", "STOP au %STOPNUM%", None))
+    sms = await rpc(
+        "sms.get", await rpc("sms.send", "SMS", "+33612345678", "STOP au %STOPNUM%", None)
+    )
     assert sms["text"] == "STOP au 36173"
 
 
@@ -75,7 +81,10 @@ async def test_concurrent_sends_with_one_key_store_one_message(rpc: Rpc) -> None
     import asyncio
 
     hashes = await asyncio.gather(
-        *(rpc("sms.send", "SMS", "+33612345678", "x", {"idempotency_key": "same"}) for _ in range(20))
+        *(
+            rpc("sms.send", "SMS", "+33612345678", "x", {"idempotency_key": "same"})
+            for _ in range(20)
+        )
     )
     assert len(set(hashes)) == 1
 

@@ -1,0 +1,100 @@
+"""Authentication: Basic, Api-Key and Bearer; failures are HTTP 401, not JSON-RPC errors."""
+
+import base64
+from typing import Any
+
+import pytest
+
+from gateway.app import SERVICES
+from tests.helpers import LOGIN, PASSWORD, RPC_PATH, basic_auth
+
+CALL = {"jsonrpc": "2.0", "method": "sms.get_gsm_charset_mapping", "id": 1}
+
+
+async def _status(client: Any, authorization: str | None) -> int:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    async with client.post(RPC_PATH, json=CALL, headers=headers) as response:
+        if response.status == 401:
+            assert response.headers["WWW-Authenticate"] == 'Basic realm="sms-gateway"'
+            assert (await response.json())["error"]
+        return response.status
+
+
+async def test_every_scheme_is_accepted_case_insensitively(client: Any, api_key: str) -> None:
+    assert await _status(client, basic_auth(LOGIN, PASSWORD)) == 200
+    assert await _status(client, "basic " + basic_auth(LOGIN, PASSWORD).split()[1]) == 200
+    assert await _status(client, f"Api-Key {api_key}") == 200
+    assert await _status(client, f"API-KEY {api_key}") == 200
+    assert await _status(client, f"Bearer {api_key}") == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        basic_auth(LOGIN, "wrong"),
+        basic_auth("nobody", PASSWORD),
+        "Basic not-base64!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Api-Key " + "0" * 100,
+        "Api-Key short",
+        "Bearer",
+        "Digest abc",
+    ],
+)
+async def test_bad_credentials_are_http_401(
+    client: Any, api_key: str, authorization: str | None
+) -> None:
+    assert await _status(client, authorization) == 401
+
+
+async def test_api_keys_are_stored_hashed(client: Any, api_key: str) -> None:
+    store = client.app[SERVICES].store
+    rows = await store._read("SELECT token_sha256 FROM api_keys", ())
+    assert len(api_key) == 100 and all(c in "0123456789abcdef" for c in api_key)
+    assert [bytes(row[0]) for row in rows] != [api_key.encode()]
+    assert len(bytes(rows[0][0])) == 32
+
+
+async def test_password_is_stored_as_salted_scrypt(client: Any, api_key: str) -> None:
+    credentials = await client.app[SERVICES].store.credentials_for_login(LOGIN)
+    assert credentials is not None
+    assert (
+        credentials.password_hash.startswith("scrypt$")
+        and PASSWORD not in credentials.password_hash
+    )
+
+
+async def test_verified_basic_credentials_are_cached(
+    client: Any, api_key: str, monkeypatch: Any
+) -> None:
+    from gateway.services import accounts
+
+    calls = 0
+    real_verify = accounts.verify_password
+
+    def counting_verify(password: str, encoded: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return real_verify(password, encoded)
+
+    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    for _ in range(5):
+        assert await _status(client, basic_auth(LOGIN, PASSWORD)) == 200
+    assert calls == 1
+    # A wrong password is never served from the cache of the right one.
+    assert await _status(client, basic_auth(LOGIN, PASSWORD + "x")) == 401
+    assert calls == 2
+
+
+async def test_duplicate_login_is_refused(client: Any, api_key: str) -> None:
+    from gateway.errors import DuplicateLogin
+
+    with pytest.raises(DuplicateLogin):
+        await client.app[SERVICES].accounts.create(LOGIN, "other")
+
+
+async def test_healthz(client: Any) -> None:
+    async with client.get("/healthz") as response:
+        assert response.status == 200 and (await response.json())["status"] == "ok"

@@ -1,0 +1,108 @@
+"""Bad params get API.md's `CODE [property]` errors and never a half-written row."""
+
+from typing import Any
+
+import pytest
+
+from gateway.app import SERVICES
+from tests.helpers import Rpc, RpcError
+
+TO = "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ([], "MISSING_PROPERTY [from]"),
+        (["SMS"], "MISSING_PROPERTY [to]"),
+        (["SMS", None, "hi"], "MISSING_PROPERTY [to]"),
+        (["SMS", TO, None], "MISSING_PROPERTY [body]"),
+        (["SMS", 33612345678, "hi"], "PROPERTY_TYPE_ERROR [to]"),
+        ([1, TO, "hi"], "PROPERTY_TYPE_ERROR [from]"),
+        (["SMS", TO, ["hi"]], "PROPERTY_TYPE_ERROR [body]"),
+        (["SMS", TO, "hi", "options"], "PROPERTY_TYPE_ERROR [options]"),
+        (["SMS", "0612345678", "hi"], "INVALID_PARAM_FORMAT [to]"),
+        (["SMS", "+33123", "hi"], "INVALID_PARAM_FORMAT [to]"),
+        (["+33123", TO, "hi"], "INVALID_PARAM_FORMAT [from]"),
+        (["twelve chars", TO, "hi"], "INVALID_PARAM_FORMAT [from]"),
+        (["12345678901", TO, "hi"], "INVALID_PARAM_FORMAT [from]"),
+        (["SMS!", TO, "hi"], "INVALID_PARAM_FORMAT [from]"),
+        (["SMS", TO, ""], "INVALID_PARAM_FORMAT [body]"),
+        (["SMS", TO, "x" * 3201], "INVALID_PARAM_FORMAT [body]"),
+        (["SMS", TO, "hi", {"nature": "SPAM"}], "PROPERTY_VALUE_ERROR [options.nature]"),
+        (
+            ["SMS", TO, "hi", {"force_encoding": "gsm"}],
+            "PROPERTY_VALUE_ERROR [options.force_encoding]",
+        ),
+        (["SMS", TO, "hi", {"colour": "red"}], "PROPERTY_VALUE_ERROR [options.colour]"),
+        (["SMS", TO, "hi", {"user_data": "u" * 256}], "INVALID_PARAM_FORMAT [options.user_data]"),
+        (
+            ["SMS", TO, "hi", {"flash_message": "yes"}],
+            "PROPERTY_TYPE_ERROR [options.flash_message]",
+        ),
+        (
+            ["SMS", TO, "hi", {"idempotency_key": "k" * 65}],
+            "INVALID_PARAM_FORMAT [options.idempotency_key]",
+        ),
+        (
+            ["SMS", TO, "hi", {"webhook": {"endpoint": "ftp://example.org/x"}}],
+            "INVALID_PARAM_FORMAT [options.webhook.endpoint]",
+        ),
+        (
+            [
+                "SMS",
+                TO,
+                "hi",
+                {
+                    "webhook": {
+                        "endpoint": "https://example.org/x",
+                        "options": {"hmac_algo": "SHA3"},
+                    }
+                },
+            ],
+            "PROPERTY_VALUE_ERROR [options.webhook.options.hmac_algo]",
+        ),
+        (["+33612345678", TO, "hi"], "FEATURE_NOT_ALLOWED [from]"),
+        (["36999", TO, "hi"], "FEATURE_NOT_ALLOWED [from]"),
+        (["SMS", "+8613800138000", "hi"], "SMS_ROUTING_ERROR [to]"),
+    ],
+)
+async def test_send_errors(rpc: Rpc, client: Any, params: list[Any], message: str) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.send", *params)
+    assert error.value.message == message
+    expected_code = {"FEATURE_NOT_ALLOWED": 100, "SMS_ROUTING_ERROR": 1000}.get(
+        message.split()[0], -32602
+    )
+    assert error.value.code == expected_code
+    assert error.value.data["property"] == message.split("[")[1].rstrip("]")
+    rows = await client.app[SERVICES].store._read("SELECT COUNT(*) FROM messages", ())
+    assert rows[0][0] == 0
+
+
+async def test_errors_never_echo_the_input(rpc: Rpc) -> None:
+    secret = "+33699999999-secret"
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.send", "SMS", secret, "hi")
+    assert "secret" not in repr(error.value.data) and "secret" not in error.value.message
+
+
+async def test_legacy_push_dlr_options_are_accepted(rpc: Rpc) -> None:
+    options = {
+        "push_dlr_enabled": True,
+        "push_dlr_url": "https://example.org/dlr",
+        "push_dlr_url_auth": "u:p",
+    }
+    sms = await rpc("sms.get", await rpc("sms.send", "SMS", TO, "hi", options))
+    assert sms["options"] == options
+
+
+async def test_sms_get_errors(rpc: Rpc) -> None:
+    for params, message in (
+        [(), "MISSING_PROPERTY [id]"],
+        [(12,), "PROPERTY_TYPE_ERROR [id]"],
+        [("abc",), "PROPERTY_VALUE_ERROR [id]"],
+    ):
+        with pytest.raises(RpcError) as error:
+            await rpc("sms.get", *params)
+        assert error.value.message == message

@@ -1,0 +1,98 @@
+"""The `sms-gateway` command: accounts on a real file, and `serve` as a real process."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import REPO_ROOT
+
+CLI = [sys.executable, "-m", "gateway"]
+
+
+def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args, "--config", str(REPO_ROOT / "config.toml"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_accounts_create_prints_one_json_line_and_list_shows_it(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    created = _run("accounts", "create", "bob", "--password", "pw", db=db)
+    assert created.returncode == 0, created.stderr
+    line = json.loads(created.stdout)
+    assert line["login"] == "bob" and len(line["api_key"]) == 100
+    assert created.stdout.count("\n") == 1
+    again = _run("accounts", "create", "bob", "--password", "pw", db=db)
+    assert again.returncode == 1 and "DUPLICATE_LOGIN" in again.stderr
+    listed = _run("accounts", "list", db=db)
+    assert [json.loads(row)["login"] for row in listed.stdout.splitlines()] == ["bob"]
+
+
+def test_serve_answers_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "serve.db"
+    api_key = json.loads(_run("accounts", "create", "carol", "--password", "pw", db=db).stdout)[
+        "api_key"
+    ]
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            *CLI,
+            "serve",
+            "--config",
+            str(REPO_ROOT / "config.toml"),
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        call = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "sms.send",
+                "params": ["SMS", "+33612345678", "hi", None],
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/json-rpc/v1.1/",
+            data=call,
+            headers={"Authorization": f"Api-Key {api_key}", "Content-Type": "application/json-rpc"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert len(json.loads(response.read())["result"]) == 8
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output

@@ -1,0 +1,94 @@
+"""The SQLite store on a real file: group commit, isolation of failures, reopen."""
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.store.base import NewMessage, StatusChange
+from gateway.store.sqlite import SqliteStore
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+
+
+def _store(path: Path) -> SqliteStore:
+    return SqliteStore(path, durability="NORMAL", reader_connections=2, max_write_batch=512)
+
+
+def _message(account_id: int, text: str) -> NewMessage:
+    return NewMessage(
+        account_id=account_id,
+        direction="OUT",
+        sender="SMS",
+        recipient="+33612345678",
+        text=text,
+        options=None,
+        encoding="GSM",
+        parts=1,
+        nature="ALERTING",
+        user_data="",
+        status="PENDING",
+        cost=Decimal("0.0650"),
+        currency="EUR",
+        country="FR",
+        created_at=NOW,
+        status_history=(StatusChange("", "CREATED", NOW), StatusChange("CREATED", "PENDING", NOW)),
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteStore:
+    store = _store(tmp_path / "store.db")
+    await store.open()
+    yield store  # type: ignore[misc]
+    await store.close()
+
+
+async def test_concurrent_writes_share_transactions(store: SqliteStore) -> None:
+    account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
+    before = store.write_transactions
+    hashes = await asyncio.gather(
+        *(store.insert_message(_message(account.id, f"m{i}"), None) for i in range(300))
+    )
+    assert len(set(hashes)) == 300
+    assert store.write_transactions - before < 30  # grouped, not one transaction per send
+    for index in (0, 150, 299):
+        stored = await store.get_message(account.id, hashes[index])
+        assert stored is not None and stored.text == f"m{index}"
+        assert stored.created_at == NOW and stored.status_history[1].at == NOW
+
+
+async def test_a_failing_write_does_not_fail_its_neighbours(store: SqliteStore) -> None:
+    account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
+    bad = dataclasses.replace(_message(account.id, "bad"), encoding="EBCDIC")  # violates a CHECK
+    results = await asyncio.gather(
+        store.insert_message(_message(account.id, "good-1"), None),
+        store.insert_message(bad, None),
+        store.insert_message(_message(account.id, "good-2"), None),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Exception)
+    for good in (results[0], results[2]):
+        assert isinstance(good, str) and await store.get_message(account.id, good) is not None
+    rows = await store._read("SELECT COUNT(*) FROM messages", ())
+    assert rows[0][0] == 2
+
+
+async def test_committed_messages_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "reopen.db"
+    first = _store(path)
+    await first.open()
+    account = await first.create_account("a", "scrypt$x", b"k" * 32, NOW)
+    message_hash = await first.insert_message(_message(account.id, "kept"), None)
+    await first.close()
+    second = _store(path)
+    await second.open()  # migrations already applied: opening again changes nothing
+    try:
+        stored = await second.get_message(account.id, message_hash)
+        assert stored is not None and stored.text == "kept" and stored.cost == Decimal("0.0650")
+        assert await second.get_message(account.id + 1, message_hash) is None
+    finally:
+        await second.close()
