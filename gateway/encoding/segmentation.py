@@ -120,8 +120,8 @@ def _split(text: str, heavy: list[int], units: int, single: int, multi: int) -> 
     """Cut ``text`` into parts of at most ``multi`` units, each as long as it can be.
 
     Every character costs one unit except those at the sorted indexes ``heavy``, which cost two
-    and are never split. Greedy filling gives the fewest parts: any cut that a part could move
-    further right only leaves less for the parts after it.
+    and are never split. Greedy filling gives the fewest parts: by induction, its k-th cut is
+    never to the left of the k-th cut of any other valid split.
     """
     if units <= single:
         return [text]
@@ -135,10 +135,11 @@ def _split(text: str, heavy: list[int], units: int, single: int, multi: int) -> 
         end = min(length, start + multi)
         end_heavy = bisect_left(heavy, end, first_heavy)
         cost = end - start + end_heavy - first_heavy
-        # Give back characters from the end until the part fits; a heavy one gives back two.
+        # Give back characters from the end until the part fits; a heavy one gives back two. The
+        # loop only runs while the part holds a heavy character: without one it already fits.
         while cost > multi:
             end -= 1
-            if end_heavy > first_heavy and heavy[end_heavy - 1] == end:
+            if heavy[end_heavy - 1] == end:
                 end_heavy -= 1
                 cost -= 2
             else:

@@ -53,6 +53,7 @@ GSM_TRANSLITERATION: Final[dict[str, str]] = {
     "\u02c8": "'",  # MODIFIER LETTER VERTICAL LINE
     "\u02ca": "'",  # MODIFIER LETTER ACUTE ACCENT
     "\u02cb": "'",  # MODIFIER LETTER GRAVE ACCENT
+    "\u02dd": '"',  # DOUBLE ACUTE ACCENT
     "\u02ee": '"',  # MODIFIER LETTER DOUBLE APOSTROPHE
     "\u2018": "'",  # LEFT SINGLE QUOTATION MARK
     "\u2019": "'",  # RIGHT SINGLE QUOTATION MARK
@@ -472,6 +473,25 @@ GSM_TRANSLITERATION: Final[dict[str, str]] = {
     "\u1ef7": "y",  # LATIN SMALL LETTER Y WITH HOOK ABOVE
     "\u1ef8": "Y",  # LATIN CAPITAL LETTER Y WITH TILDE
     "\u1ef9": "y",  # LATIN SMALL LETTER Y WITH TILDE
+    # Combining diacritical marks, as found in decomposed (NFD) text, are dropped, like the
+    # diacritics of the precomposed letters above.
+    "\u0300": "",  # COMBINING GRAVE ACCENT
+    "\u0301": "",  # COMBINING ACUTE ACCENT
+    "\u0302": "",  # COMBINING CIRCUMFLEX ACCENT
+    "\u0303": "",  # COMBINING TILDE
+    "\u0304": "",  # COMBINING MACRON
+    "\u0306": "",  # COMBINING BREVE
+    "\u0307": "",  # COMBINING DOT ABOVE
+    "\u0308": "",  # COMBINING DIAERESIS
+    "\u0309": "",  # COMBINING HOOK ABOVE
+    "\u030a": "",  # COMBINING RING ABOVE
+    "\u030b": "",  # COMBINING DOUBLE ACUTE ACCENT
+    "\u030c": "",  # COMBINING CARON
+    "\u031b": "",  # COMBINING HORN
+    "\u0323": "",  # COMBINING DOT BELOW
+    "\u0326": "",  # COMBINING COMMA BELOW
+    "\u0327": "",  # COMBINING CEDILLA
+    "\u0328": "",  # COMBINING OGONEK
     # Greek letters become the GSM Greek capital or the Latin capital of the same shape, as
     # Android's 7-bit translation table does.
     "\u0386": "A",  # GREEK CAPITAL LETTER ALPHA WITH TONOS
@@ -630,8 +650,8 @@ GSM_TRANSLITERATION: Final[dict[str, str]] = {
     "\u045f": "dz",  # CYRILLIC SMALL LETTER DZHE
     "\u0490": "G",  # CYRILLIC CAPITAL LETTER GHE WITH UPTURN
     "\u0491": "g",  # CYRILLIC SMALL LETTER GHE WITH UPTURN
-    # Fullwidth forms become their ASCII counterparts (the fullwidth grave accent, like `, becomes
-    # ').
+    # Fullwidth forms become their ASCII counterparts; the fullwidth grave accent becomes an
+    # apostrophe, as the ASCII one does.
     "\uff01": "!",  # FULLWIDTH EXCLAMATION MARK
     "\uff02": '"',  # FULLWIDTH QUOTATION MARK
     "\uff03": "#",  # FULLWIDTH NUMBER SIGN

@@ -273,6 +273,7 @@ def test_mapping_values_are_gsm_encodable() -> None:
         ("¦\u00b4\u02c6\u02dc`", "|'^~'"),
         ("\uff21\uff22\uff43\uff11\uff01", "ABc1!"),
         ("Привет, Жанна", "Privet, Zhanna"),
+        ("Cafe\u0301 Zu\u0308rich", "Cafe Zurich"),
     ],
 )
 def test_mapping_covers_published_transliterations(source: str, expected: str) -> None:

@@ -62,22 +62,60 @@ bmp_non_gsm_chars = st.characters(
 surrogate_chars = st.characters(categories=["Cs"])
 transliterable_chars = st.sampled_from(sorted(GSM_TRANSLITERATION))
 
+
+def sparse(light: st.SearchStrategy[str], heavy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Long runs of one-unit characters with a two-unit character now and then."""
+    pieces = st.one_of(st.text(light, min_size=50, max_size=300), heavy)
+    return st.lists(pieces, max_size=5).map("".join)
+
+
+@st.composite
+def near_boundaries(draw: st.DrawFn) -> str:
+    """Text whose total is within two units of a part limit: 160/70, or 2 or 3 full parts."""
+    light, heavy, single, multi = draw(
+        st.sampled_from(
+            [
+                (basic_chars, extension_chars, 160, 153),
+                (bmp_non_gsm_chars, astral_chars, 70, 67),
+            ]
+        )
+    )
+    target = draw(st.sampled_from([single, 2 * multi, 3 * multi])) + draw(st.integers(-2, 2))
+    chars: list[str] = []
+    units = 0
+    while units < target:
+        if target - units >= 2 and draw(st.booleans()):
+            chars.append(draw(heavy))
+            units += 2
+        else:
+            chars.append(draw(light))
+            units += 1
+    return "".join(chars)
+
+
 gsm_texts = st.one_of(
     st.text(basic_chars, max_size=1000),
     st.text(st.one_of(basic_chars, extension_chars), max_size=1000),
-    st.text(st.one_of(basic_chars, extension_chars), min_size=140, max_size=320),
+    sparse(basic_chars, extension_chars),
+    # The codec encodes ESC, but it is the escape to the extension table, not a character.
+    sparse(basic_chars, st.just(ESC)),
 )
 unicode_texts = st.one_of(
-    st.text(st.one_of(basic_chars, astral_chars), min_size=1, max_size=1000),
-    st.text(st.one_of(basic_chars, astral_chars, bmp_non_gsm_chars), min_size=60, max_size=150),
+    st.text(st.one_of(basic_chars, astral_chars, bmp_non_gsm_chars), min_size=1, max_size=1000),
+    sparse(bmp_non_gsm_chars, astral_chars),
     st.text(
         st.one_of(
-            basic_chars, extension_chars, astral_chars, bmp_non_gsm_chars, transliterable_chars
+            basic_chars,
+            extension_chars,
+            astral_chars,
+            bmp_non_gsm_chars,
+            transliterable_chars,
+            st.just(ESC),
         ),
         max_size=1000,
     ),
 )
-texts = st.one_of(gsm_texts, unicode_texts, st.text(max_size=1000))
+texts = st.one_of(gsm_texts, unicode_texts, near_boundaries(), st.text(max_size=1000))
 force_encodings = st.sampled_from([None, "GSM", "UNICODE"])
 
 SETTINGS = settings(max_examples=300, deadline=None)
