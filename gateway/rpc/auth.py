@@ -1,8 +1,5 @@
 """Reads the Authorization header (Basic, Api-Key, Bearer) into an account."""
 
-import base64
-import binascii
-
 from gateway.services.accounts import AccountService
 from gateway.store.base import Account
 
@@ -14,14 +11,7 @@ async def authenticate(header: str | None, accounts: AccountService) -> Account 
     scheme, _, credentials = header.strip().partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
     if scheme == "basic":
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        login, colon, password = decoded.partition(":")
-        if not colon or not login:
-            return None
-        return await accounts.authenticate_password(login, password)
+        return await accounts.authenticate_basic(credentials)
     if scheme in ("api-key", "bearer"):
         return await accounts.authenticate_api_key(credentials)
     return None

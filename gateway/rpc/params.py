@@ -1,21 +1,32 @@
 """Pydantic models of every method's params, in wire order, with API.md's formats."""
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from gateway.services.messaging import ALPHANUMERIC_SENDER
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
 MAX_BODY_CHARS = 3200
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 HASH_PATTERN = r"^[A-Z0-9]{8}$"
 
 
 class _Params(BaseModel):
     # strict: JSON types are checked as sent ("5" is not 5); unknown properties are errors.
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any) -> Any:
+        # JSON may escape a lone UTF-16 surrogate ("\ud800"); it is not text and cannot be
+        # stored, counted or sent.
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            raise _format_error("must be valid Unicode text (no unpaired surrogate)")
+        return value
 
 
 def _format_error(reason: str) -> PydanticCustomError:

@@ -1,6 +1,8 @@
 """Accounts: creation, listing, and authentication with a short-lived verified-credential cache."""
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import re
 import time
@@ -89,11 +91,19 @@ class AccountService:
     async def list(self) -> list[Account]:
         return await self._store.list_accounts()
 
-    async def authenticate_password(self, login: str, password: str) -> Account | None:
-        key = hashlib.sha256(b"basic\0" + login.encode() + b"\0" + password.encode()).digest()
+    async def authenticate_basic(self, token: str) -> Account | None:
+        """A Basic credential, base64(`login:password`); cached by a digest of the token."""
+        key = hashlib.sha256(b"basic\0" + token.encode()).digest()
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        try:
+            decoded = base64.b64decode(token, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        login, colon, password = decoded.partition(":")
+        if not colon or not login:
+            return None
         pending = self._in_flight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)

@@ -93,8 +93,9 @@ class GroupCommitWriter:
                 write.future.set_result(result)
 
     async def _transaction(self, writes: list[_Write]) -> list[Any]:
+        # The write connection opens a transaction (BEGIN IMMEDIATE) implicitly at the first
+        # write statement, so a round costs the statements plus one COMMIT.
         results: list[Any] = []
-        await self._connection.execute("BEGIN IMMEDIATE")
         try:
             start = 0
             while start < len(writes):
@@ -105,11 +106,11 @@ class GroupCommitWriter:
                 payloads = [write.payload for write in writes[start:end]]
                 results.extend(await operation(self._connection, payloads))
                 start = end
-            await self._connection.execute("COMMIT")
+            await self._connection.commit()
             self.transactions += 1
         except BaseException:
             try:
-                await self._connection.execute("ROLLBACK")
+                await self._connection.rollback()
             except Exception:
                 log.exception("rollback failed")
             raise

@@ -106,3 +106,16 @@ async def test_sms_get_errors(rpc: Rpc) -> None:
         with pytest.raises(RpcError) as error:
             await rpc("sms.get", *params)
         assert error.value.message == message
+
+
+async def test_lone_surrogates_are_refused_by_property(post: Any, client: Any) -> None:
+    for options, prop in (("null", "body"), ('{"user_data": "\\udc00"}', "options.user_data")):
+        body_text = '"a\\ud800b"' if prop == "body" else '"fine"'
+        raw = (
+            '{"jsonrpc": "2.0", "id": 1, "method": "sms.send", '
+            f'"params": ["SMS", "+33612345678", {body_text}, {options}]}}'
+        )
+        status, answer = await post(raw)
+        assert status == 200 and answer["error"]["message"] == f"INVALID_PARAM_FORMAT [{prop}]"
+    rows = await client.app[SERVICES].store._read("SELECT COUNT(*) FROM messages", ())
+    assert rows[0][0] == 0
