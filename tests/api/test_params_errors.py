@@ -119,3 +119,21 @@ async def test_lone_surrogates_are_refused_by_property(post: Any, client: Any) -
         assert status == 200 and answer["error"]["message"] == f"INVALID_PARAM_FORMAT [{prop}]"
     rows = await client.app[SERVICES].store._read("SELECT COUNT(*) FROM messages", ())
     assert rows[0][0] == 0
+
+
+async def test_unexpected_failure_is_internal_error_with_logged_incident(
+    rpc: Rpc, client: Any, settings: Any, caplog: Any
+) -> None:
+    import sqlite3
+
+    sms_hash = await rpc("sms.send", "SMS", TO, "hi")
+    # A real fault from outside the gateway: another process drops the table under it.
+    with sqlite3.connect(settings.store.path) as outsider:
+        outsider.execute("DROP TABLE messages")
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.get", sms_hash)
+    assert (error.value.code, error.value.message) == (-32603, "INTERNAL_ERROR")
+    incident = error.value.data["incident"]
+    assert "messages" not in repr(error.value.data)  # no driver text reaches the caller
+    logged = [r for r in caplog.records if incident in r.getMessage()]
+    assert logged and logged[0].exc_info is not None

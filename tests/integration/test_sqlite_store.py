@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.store import sqlite as sqlite_module
 from gateway.store.base import NewMessage, StatusChange
-from gateway.store.sqlite import SqliteStore
+from gateway.store.sqlite import HASH_ALPHABET, SqliteStore, new_hashes
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
@@ -92,3 +93,44 @@ async def test_committed_messages_survive_reopen(tmp_path: Path) -> None:
         assert await second.get_message(account.id + 1, message_hash) is None
     finally:
         await second.close()
+
+
+@pytest.mark.parametrize(("durability", "level"), [("NORMAL", 1), ("FULL", 2)])
+async def test_durability_mode_sets_synchronous(
+    tmp_path: Path, durability: str, level: int
+) -> None:
+    store = SqliteStore(
+        tmp_path / "d.db", durability=durability, reader_connections=1, max_write_batch=8
+    )
+    await store.open()
+    try:
+        assert (await store._read("PRAGMA synchronous", ()))[0][0] == level
+        assert (await store._read("PRAGMA journal_mode", ()))[0][0] == "wal"
+        assert (await store._read("PRAGMA foreign_keys", ()))[0][0] == 1
+    finally:
+        await store.close()
+
+
+def test_new_hashes_are_uniform_ids() -> None:
+    hashes = new_hashes(5000)
+    assert all(len(h) == 8 and set(h) <= set(HASH_ALPHABET) for h in hashes)
+    assert len(set(hashes)) == 5000
+    counts = {c: 0 for c in HASH_ALPHABET}
+    for h in hashes:
+        for c in h:
+            counts[c] += 1
+    expected = 5000 * 8 / 36
+    assert all(abs(n - expected) < 0.2 * expected for n in counts.values())
+
+
+async def test_a_taken_hash_is_drawn_again(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
+    first = await store.insert_message(_message(account.id, "first"), None)
+    draws = iter([[first], ["NEWHASH1"]])
+    monkeypatch.setattr(sqlite_module, "new_hashes", lambda count: next(draws))
+    second = await store.insert_message(_message(account.id, "second"), None)
+    assert second == "NEWHASH1"
+    stored = await store.get_message(account.id, first)
+    assert stored is not None and stored.text == "first"
