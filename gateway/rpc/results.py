@@ -1,6 +1,7 @@
 """Pydantic models of what methods answer, built from the services' records."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,10 @@ UNSET_DATETIME = "0000-00-00 00:00:00"
 def wire_datetime(moment: datetime | None) -> str:
     """API.md `datetime`: `YYYY-MM-DD HH:MM:SS` in UTC, or the all-zero unset date."""
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else UNSET_DATETIME
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def wire_datetime_ms(moment: datetime) -> str:
@@ -66,7 +71,7 @@ class SmsResult(_Result):
             user_data=message.user_data,
             status=message.status,
             status_error=message.status_error,
-            cost=str(message.cost) if message.cost is not None else None,
+            cost=_decimal(message.cost),
             currency=message.currency,
             date_creation=wire_datetime(message.created_at),
             date_update=wire_datetime(message.updated_at),
@@ -96,9 +101,9 @@ class QuoteResult(_Result):
         return cls(
             nb_sms=quote.nb_sms,
             encoding=quote.encoding,
-            cost=str(quote.cost) if quote.cost is not None else None,
+            cost=_decimal(quote.cost),
             currency=quote.currency,
-            unit_cost=str(quote.unit_cost) if quote.unit_cost is not None else None,
+            unit_cost=_decimal(quote.unit_cost),
             country=quote.country,
         )
 

@@ -49,28 +49,14 @@ class NewMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class Message(NewMessage):
+    """A stored message: what was accepted, plus its identity and how far it has got."""
+
     hash: str
-    account_id: int
-    direction: str
-    sender: str
-    recipient: str
-    text: str
-    options: dict[str, Any] | None
-    encoding: str
-    parts: int
-    nature: str
-    user_data: str
-    status: str
     status_error: str
-    cost: Decimal | None
-    currency: str
-    country: str | None
-    created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
     received_at: datetime | None
-    status_history: tuple[StatusChange, ...]
 
 
 @dataclass(frozen=True, slots=True)
