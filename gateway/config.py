@@ -43,6 +43,13 @@ class MessagingSettings(_Table):
     idempotency_window_s: int = Field(24 * 3600, ge=1)
 
 
+class SearchSettings(_Table):
+    # sms.search, sms.get_list and exports see only messages created in this many last days.
+    window_days: int = Field(183, ge=1)
+    # sms.get_list answers at most this many messages; a wider range is refused, not cut.
+    get_list_max_rows: int = Field(1000, ge=1, le=100_000)
+
+
 class PricingSettings(_Table):
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     # Price of one SMS part by ISO 3166 alpha-2 destination country.
@@ -72,6 +79,7 @@ class Settings(_Table):
     store: StoreSettings = StoreSettings()
     auth: AuthSettings = AuthSettings()
     messaging: MessagingSettings = MessagingSettings()
+    search: SearchSettings = SearchSettings()
     pricing: PricingSettings = PricingSettings()
 
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import SERVICES, create_app
 from gateway.config import Settings, load_settings
-from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, Rpc, RpcError, basic_auth
+from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, FakeClock, Rpc, RpcError, basic_auth
 
 
 @pytest.fixture
@@ -24,8 +24,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> web.Application:
-    return create_app(settings)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> web.Application:
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture

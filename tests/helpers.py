@@ -2,6 +2,7 @@
 
 import base64
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +23,16 @@ class RpcError(Exception):
         self.code: int = error["code"]
         self.message: str = error["message"]
         self.data: Any = error.get("data")
+
+
+class FakeClock:
+    """A clock the test moves by hand; it starts at a fixed instant."""
+
+    def __init__(self, start: datetime = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)

@@ -8,16 +8,22 @@ from pydantic import BaseModel
 
 from gateway.rpc.params import (
     CountForBodyParams,
+    GetListParams,
     GetParams,
     NoParams,
     QuoteParams,
+    SearchFilters,
+    SearchOptions,
+    SearchParams,
     SendParams,
     SmsOptions,
+    parse_sort,
 )
-from gateway.rpc.results import CharsetMappingResult, QuoteResult, SmsResult
+from gateway.rpc.results import CharsetMappingResult, QuoteResult, SearchResults, SmsResult
 from gateway.services.container import Services
 from gateway.services.messaging import SendOptions
-from gateway.store.base import Account
+from gateway.services.search import MessageFilters, PageRequest
+from gateway.store.base import Account, SortOrder
 
 # The account is None only for public methods, which the endpoint lets through unauthenticated.
 Handler = Callable[[Services, Any, Any], Awaitable[Any]]
@@ -73,6 +79,44 @@ async def get(services: Services, account: Account, p: GetParams) -> dict[str, A
     """Get one SMS of the account by its hash."""
     message = await services.messaging.get(account.id, p.id)
     return SmsResult.of(message).model_dump(by_alias=True)
+
+
+def _filters(filters: SearchFilters | None) -> MessageFilters:
+    if filters is None:
+        return MessageFilters()
+    return MessageFilters(
+        direction=filters.type,
+        hash=filters.hash,
+        sender=filters.sender,
+        recipient=filters.to,
+        text=filters.text,
+        nature=filters.nature,
+        statuses=filters.status or (),
+        user_data=filters.user_data,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )
+
+
+@rpc_method("sms.search", params=("filters", "options"), model=SearchParams)
+async def search(services: Services, account: Account, p: SearchParams) -> dict[str, Any]:
+    """Search the account's messages: filters, sort, offset or cursor paging, exact total."""
+    options = p.options or SearchOptions()
+    request = PageRequest(
+        offset=options.offset,
+        limit=options.limit,
+        order=parse_sort(options.sort) if options.sort else SortOrder(),
+        cursor=options.cursor,
+    )
+    page = await services.search.search(account.id, _filters(p.filters), request)
+    return SearchResults.of(page).model_dump(by_alias=True)
+
+
+@rpc_method("sms.get_list", params=("type", "from", "to"), model=GetListParams)
+async def get_list(services: Services, account: Account, p: GetListParams) -> list[Any]:
+    """Deprecated: every inbound or outbound SMS created in a date range, oldest first."""
+    messages = await services.search.list_between(account.id, p.type, p.date_from, p.date_to)
+    return [SmsResult.of(message).model_dump(by_alias=True) for message in messages]
 
 
 @rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)

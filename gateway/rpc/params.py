@@ -1,14 +1,26 @@
 """Pydantic models of every method's params, in wire order, with API.md's formats."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from gateway.services.messaging import ALPHANUMERIC_SENDER
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
+from gateway.store.base import SortField, SortOrder
 
 MAX_BODY_CHARS = 3200
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -56,11 +68,47 @@ def _endpoint(value: str) -> str:
     return value
 
 
+_WIRE_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:\d{2})?"
+)
+
+
+def _parse_datetime(value: str, *, end_of_second: bool) -> datetime:
+    """API.md `datetime` (`YYYY-MM-DD HH:MM:SS`, UTC) or RFC 3339, as an aware UTC datetime.
+
+    An upper bound given to the second is inclusive of that whole second.
+    """
+    match = _WIRE_DATETIME.fullmatch(value)
+    if match is None or (" " in value and match.group(2)) or ("T" in value and not match.group(2)):
+        raise _format_error("must be YYYY-MM-DD HH:MM:SS (UTC) or RFC 3339")
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise _format_error("not a calendar date and time") from None
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if end_of_second and match.group(1) is None:
+        parsed += timedelta(milliseconds=999)
+    return parsed
+
+
 PhoneNumber = Annotated[str, AfterValidator(_phone_number)]
 SmsSender = Annotated[str, AfterValidator(_sender)]
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
 Endpoint = Annotated[str, AfterValidator(_endpoint)]
 ObjectHash = Annotated[str, Field(pattern=HASH_PATTERN)]
+
+
+def _datetime_from(value: Any) -> Any:
+    return _parse_datetime(value, end_of_second=False) if isinstance(value, str) else value
+
+
+def _datetime_to(value: Any) -> Any:
+    return _parse_datetime(value, end_of_second=True) if isinstance(value, str) else value
+
+
+# A strict datetime field refuses anything but the string formats parsed before it.
+DatetimeFrom = Annotated[datetime, BeforeValidator(_datetime_from)]
+DatetimeTo = Annotated[datetime, BeforeValidator(_datetime_to)]
 
 
 class WebhookOptions(_Params):
@@ -110,7 +158,97 @@ class NoParams(_Params):
     pass
 
 
-def options_as_given(raw: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """The options object exactly as the caller sent it (stored and echoed in `SMS.options`)."""
-    value = raw.get(name)
-    return value if isinstance(value, dict) else None
+STATUSES = frozenset(
+    {"CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED", "ERROR", "FAILED", "EXPIRED"}
+)
+SORT_FIELDS = frozenset(field.value for field in SortField)
+
+
+def _statuses(value: Any) -> tuple[str, ...]:
+    """One status or a list of statuses, as a tuple without repeats."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise PydanticCustomError("status_type", "must be a status or a list of statuses")
+    if not items or not set(items) <= STATUSES:
+        raise PydanticCustomError("invalid_value", f"must be among {', '.join(sorted(STATUSES))}")
+    return tuple(dict.fromkeys(items))
+
+
+def parse_sort(value: str) -> SortOrder:
+    """`field:asc|desc`; a bare direction sorts by date_creation, a bare field ascending."""
+    field, _, direction = value.partition(":")
+    if not direction and field in ("asc", "desc"):
+        field, direction = "", field
+    field = field or SortField.DATE_CREATION.value
+    if field not in SORT_FIELDS or direction not in ("", "asc", "desc"):
+        raise PydanticCustomError(
+            "invalid_value",
+            f"must be field:asc or field:desc, field among {', '.join(sorted(SORT_FIELDS))}",
+        )
+    return SortOrder(SortField(field), descending=direction == "desc")
+
+
+def _sort(value: str) -> str:
+    parse_sort(value)
+    return value
+
+
+Statuses = Annotated[
+    tuple[str, ...],
+    PlainValidator(_statuses),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": sorted(STATUSES)},
+                {"type": "array", "items": {"type": "string", "enum": sorted(STATUSES)}},
+            ]
+        }
+    ),
+]
+
+
+class SearchFilters(_Params):
+    type: Literal["IN", "OUT"] | None = None
+    hash: ObjectHash | None = None
+    sender: Annotated[str, Field(max_length=16)] | None = Field(None, alias="from")
+    to: Annotated[str, Field(max_length=16)] | None = None
+    text: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    nature: Literal["ALERTING", "MARKETING"] | None = None
+    status: Statuses | None = None
+    user_data: Annotated[str, Field(max_length=255)] | None = None
+    date_from: DatetimeFrom | None = None
+    date_to: DatetimeTo | None = None
+
+    @field_validator("date_to")
+    @classmethod
+    def _after_date_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        date_from = info.data.get("date_from")
+        if value is not None and date_from is not None and date_from > value:
+            raise PydanticCustomError("invalid_value", "must not be before date_from")
+        return value
+
+
+class SearchOptions(_Params):
+    offset: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    sort: Annotated[str, AfterValidator(_sort)] | None = None
+    cursor: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+
+
+class SearchParams(_Params):
+    filters: SearchFilters | None = None
+    options: SearchOptions | None = None
+
+
+class GetListParams(_Params):
+    type: Literal["IN", "OUT"]
+    date_from: DatetimeFrom = Field(alias="from")
+    date_to: DatetimeTo = Field(alias="to")
+
+    @field_validator("date_to")
+    @classmethod
+    def _after_from(cls, value: datetime, info: ValidationInfo) -> datetime:
+        date_from = info.data.get("date_from")
+        if date_from is not None and date_from > value:
+            raise PydanticCustomError("invalid_value", "must not be before from")
+        return value

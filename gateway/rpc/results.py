@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.services.messaging import CharsetMapping, Quote
+from gateway.services.search import SearchPage
 from gateway.store.base import Message
 
 UNSET_DATETIME = "0000-00-00 00:00:00"
@@ -116,3 +117,23 @@ class CharsetMappingResult(_Result):
     @classmethod
     def of(cls, charset: CharsetMapping) -> "CharsetMappingResult":
         return cls(gsm=charset.gsm, gsm_extended=charset.gsm_extended, mapping=charset.mapping)
+
+
+class SearchResults(_Result):
+    total: int = Field(description="exact number of matches")
+    offset: int
+    limit: int
+    has_more: bool
+    next_cursor: str | None = Field(description="pass as options.cursor for the next page")
+    data: list[SmsResult]
+
+    @classmethod
+    def of(cls, page: SearchPage) -> "SearchResults":
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
+            data=[SmsResult.of(message) for message in page.messages],
+        )

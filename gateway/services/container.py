@@ -7,6 +7,7 @@ from gateway.config import Settings
 from gateway.services.accounts import AccountService
 from gateway.services.messaging import MessagingService
 from gateway.services.pricing import PriceList
+from gateway.services.search import SearchService
 from gateway.store.base import Store
 
 
@@ -15,6 +16,7 @@ class Services:
     store: Store
     accounts: AccountService
     messaging: MessagingService
+    search: SearchService
 
 
 def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
@@ -22,4 +24,5 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
         store=store,
         accounts=AccountService(store, settings.auth, clock),
         messaging=MessagingService(store, settings.messaging, PriceList(settings.pricing), clock),
+        search=SearchService(store, settings.search, clock),
     )

@@ -5,7 +5,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -14,14 +14,19 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import DuplicateLogin, StoreUnavailable
+from gateway.store import search_sql
 from gateway.store.base import (
     Account,
     AccountCredentials,
     IdempotencyKey,
+    Keyset,
     Message,
     NewMessage,
+    SearchCriteria,
+    SortOrder,
     StatusChange,
 )
+from gateway.store.epoch_ms import from_ms, to_ms
 from gateway.store.group_commit import GroupCommitWriter
 
 HASH_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -50,14 +55,6 @@ def new_hashes(count: int) -> list[str]:
     return hashes
 
 
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("gateway.store") / "migrations"
     found = []
@@ -72,6 +69,7 @@ _MESSAGE_COLUMNS = (
     "user_data, status, status_error, cost, currency, country, created_at_ms, updated_at_ms, "
     "sent_at_ms, received_at_ms, status_history"
 )
+_SELECT_COLUMNS = f"{_MESSAGE_COLUMNS}, id"
 
 
 def _history_json(history: Sequence[StatusChange]) -> str:
@@ -111,6 +109,7 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Message:
         sent_at=from_ms(row[18]) if row[18] is not None else None,
         received_at=from_ms(row[19]) if row[19] is not None else None,
         status_history=history,
+        row_id=row[21],
     )
 
 
@@ -350,7 +349,36 @@ class SqliteStore:
 
     async def get_message(self, account_id: int, message_hash: str) -> Message | None:
         rows = await self._read(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE hash = ? AND account_id = ?",
+            f"SELECT {_SELECT_COLUMNS} FROM messages WHERE hash = ? AND account_id = ?",
             (message_hash, account_id),
         )
         return _message_from_row(rows[0]) if rows else None
+
+    async def search_messages(
+        self,
+        account_id: int,
+        criteria: SearchCriteria,
+        order: SortOrder,
+        *,
+        after: Keyset | None,
+        offset: int,
+        limit: int,
+        few_matches: bool = False,
+    ) -> list[Message]:
+        sql, params = search_sql.page(
+            _SELECT_COLUMNS,
+            account_id,
+            criteria,
+            order,
+            after=after,
+            offset=offset,
+            limit=limit,
+            few_matches=few_matches,
+        )
+        return [_message_from_row(row) for row in await self._read(sql, tuple(params))]
+
+    async def count_messages(self, account_id: int, criteria: SearchCriteria) -> int:
+        sql, params = search_sql.count(account_id, criteria)
+        rows = await self._read(sql, tuple(params))
+        total: int = rows[0][0]
+        return total
