@@ -66,10 +66,13 @@ def process(args: Sequence[str], ready_url: str) -> Iterator[subprocess.Popen[by
 
 
 @contextmanager
-def gateway(workdir: Path, extra_toml: str = "") -> Iterator[tuple[str, Path]]:
-    """A real `sms-gateway serve` on a fresh database; yields its base URL and database path."""
+def gateway(
+    workdir: Path, extra_toml: str = "", db: Path | None = None
+) -> Iterator[tuple[str, Path]]:
+    """A real `sms-gateway serve` (on a fresh database unless `db` is given); yields its base
+    URL and database path."""
     port = free_port()
-    db = workdir / f"bench-{port}.db"
+    db = db or workdir / f"bench-{port}.db"
     config = workdir / f"bench-{port}.toml"
     shipped = (REPO_ROOT / "config.toml").read_text()
     config.write_text(shipped + extra_toml)

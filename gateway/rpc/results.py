@@ -15,7 +15,8 @@ UNSET_DATETIME = "0000-00-00 00:00:00"
 
 def wire_datetime(moment: datetime | None) -> str:
     """API.md `datetime`: `YYYY-MM-DD HH:MM:SS` in UTC, or the all-zero unset date."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else UNSET_DATETIME
+    # isoformat is C code; strftime costs several times more, a page holds hundreds of dates.
+    return moment.isoformat(" ", "seconds")[:19] if moment is not None else UNSET_DATETIME
 
 
 def _decimal(value: Decimal | None) -> str | None:
@@ -23,7 +24,7 @@ def _decimal(value: Decimal | None) -> str | None:
 
 
 def wire_datetime_ms(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return moment.isoformat(" ", "milliseconds")[:23]
 
 
 class _Result(BaseModel):
@@ -59,7 +60,8 @@ class SmsResult(_Result):
 
     @classmethod
     def of(cls, message: Message) -> "SmsResult":
-        return cls(
+        # Built from the store's typed record: construct, no need to validate it again.
+        return cls.model_construct(
             hash=message.hash,
             type=message.direction,
             sender=message.sender,
@@ -79,7 +81,7 @@ class SmsResult(_Result):
             date_sent=wire_datetime(message.sent_at),
             date_received=wire_datetime(message.received_at),
             status_history=[
-                StatusHistoryEntry(
+                StatusHistoryEntry.model_construct(
                     old_status=change.old_status,
                     new_status=change.new_status,
                     updated_at=wire_datetime_ms(change.at),

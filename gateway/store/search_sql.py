@@ -83,7 +83,8 @@ def page(
       statuses, another sort): look them up through the filter's index and sort them, rather
       than walk the whole window in sort order testing every row;
     - only a date range and another sort than date_creation: walk the sort column's index and
-      test the window, rather than sort the whole window.
+      test the window, rather than sort the whole window;
+    - a cursor in date_creation order: seek the index to the cursor, not to the window start.
     """
     column = SORT_COLUMNS[order.field]
     created = "created_at_ms"
@@ -92,6 +93,10 @@ def page(
     if few_matches and out_of_order and _has_indexed_filter(criteria):
         created, order_column = "+created_at_ms", f"+{column}"
     elif criteria.only_dates and order.field is not SortField.DATE_CREATION:
+        created = "+created_at_ms"
+    elif after is not None and order.field is SortField.DATE_CREATION:
+        # Two lower bounds on created_at_ms: SQLite would seek to the window's and test every
+        # row up to the cursor; seek to the cursor instead.
         created = "+created_at_ms"
     condition, params = where(account_id, criteria, created=created)
     direction = "DESC" if order.descending else "ASC"
