@@ -18,7 +18,14 @@ from gateway.encoding import (
 from gateway.errors import FeatureNotAllowed, NotFound, RoutingError
 from gateway.services.numbering import country_of
 from gateway.services.pricing import PriceList
-from gateway.store.base import IdempotencyKey, Message, MessageStore, NewMessage, StatusChange
+from gateway.store.base import (
+    IdempotencyKey,
+    Message,
+    MessageStore,
+    Nature,
+    NewMessage,
+    StatusChange,
+)
 
 # API.md `sms_sender`: 1 to 11 of [A-Za-z0-9 _-] with at least one letter.
 ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 _-]{1,11}")
@@ -30,7 +37,7 @@ class SendOptions:
     """The validated `SMS.Options` fields the domain acts on, plus the options as given."""
 
     force_encoding: str | None = None
-    nature: str = "ALERTING"
+    nature: Nature = "ALERTING"
     user_data: str = ""
     idempotency_key: str | None = None
     as_given: dict[str, Any] | None = None

@@ -13,7 +13,6 @@ from gateway.errors import PropertyValueError
 from gateway.store.base import Keyset, Message, MessageStore, SearchCriteria, SortField, SortOrder
 from gateway.store.epoch_ms import to_ms
 
-
 # Up to this many matches, reading them all through a filter's index and sorting them beats
 # walking the whole window in sort order.
 FEW_MATCHES = 10_000

@@ -4,7 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+Direction = Literal["OUT", "IN"]
+Encoding = Literal["GSM", "UNICODE"]
+Nature = Literal["ALERTING", "MARKETING"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +36,14 @@ class NewMessage:
     """A message the services have validated, priced and segmented, ready to be stored."""
 
     account_id: int
-    direction: str
+    direction: Direction
     sender: str
     recipient: str
     text: str
     options: dict[str, Any] | None
-    encoding: str
+    encoding: Encoding
     parts: int
-    nature: str
+    nature: Nature
     user_data: str
     status: str
     cost: Decimal | None
