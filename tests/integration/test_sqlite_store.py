@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store import sqlite as sqlite_module
+from gateway.store import sqlite_messages
 from gateway.store.base import NewMessage, StatusChange
-from gateway.store.sqlite import HASH_ALPHABET, SqliteStore, new_hashes
+from gateway.store.ids import HASH_ALPHABET, new_hashes
+from gateway.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
@@ -129,7 +130,7 @@ async def test_a_taken_hash_is_drawn_again(
     account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
     first = await store.insert_message(_message(account.id, "first"), None)
     draws = iter([[first], ["NEWHASH1"]])
-    monkeypatch.setattr(sqlite_module, "new_hashes", lambda count: next(draws))
+    monkeypatch.setattr(sqlite_messages, "new_hashes", lambda count: next(draws))
     second = await store.insert_message(_message(account.id, "second"), None)
     assert second == "NEWHASH1"
     stored = await store.get_message(account.id, first)

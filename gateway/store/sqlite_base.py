@@ -1,0 +1,97 @@
+"""SQLite plumbing: migrations, the group-commit writer and a pool of reader connections."""
+
+import itertools
+import sqlite3
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from gateway.errors import StoreUnavailable
+from gateway.store.group_commit import BatchOperation, GroupCommitWriter
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("gateway.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SqliteBase:
+    """Connections of one SQLite file; the table modules add their queries on top."""
+
+    def __init__(
+        self, path: Path, *, durability: str, reader_connections: int, max_write_batch: int
+    ) -> None:
+        self._path = path
+        self._durability = durability
+        self._reader_count = reader_connections
+        self._max_write_batch = max_write_batch
+        self._readers: list[aiosqlite.Connection] = []
+        self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
+        self._writer: GroupCommitWriter | None = None
+        self._write_connection: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_connection = await self._connect(isolation_level="IMMEDIATE")
+        await self._write_connection.execute("PRAGMA journal_mode = WAL")
+        await self._migrate(self._write_connection)
+        self._writer = GroupCommitWriter(self._write_connection, max_batch=self._max_write_batch)
+        self._writer.start()
+        for _ in range(self._reader_count):
+            reader = await self._connect()
+            await reader.execute("PRAGMA query_only = ON")
+            self._readers.append(reader)
+        self._next_reader = itertools.cycle(self._readers)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+        for connection in [*self._readers, self._write_connection]:
+            if connection is not None:
+                await connection.close()
+        self._readers.clear()
+        self._write_connection = None
+
+    async def _connect(self, isolation_level: str | None = None) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(self._path, isolation_level=isolation_level)
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA synchronous = {self._durability}")
+        return connection
+
+    async def _migrate(self, connection: aiosqlite.Connection) -> None:
+        rows = await connection.execute_fetchall("PRAGMA user_version")
+        current = next(iter(rows))[0]
+        for version, script in _migrations():
+            if version <= current:
+                continue
+            # executescript commits on its own; the version bump rides in the same script.
+            await connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+
+    def _reader(self) -> aiosqlite.Connection:
+        if self._next_reader is None:
+            raise StoreUnavailable(None, "the store is not open")
+        return next(self._next_reader)
+
+    async def _write(self, operation: BatchOperation, payload: Any) -> Any:
+        if self._writer is None:
+            raise StoreUnavailable(None, "the store is not open")
+        return await self._writer.submit(operation, payload)
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        return list(await self._reader().execute_fetchall(sql, params))
+
+    @property
+    def write_transactions(self) -> int:
+        return self._writer.transactions if self._writer is not None else 0
+
+    async def ping(self) -> None:
+        await self._read("SELECT 1", ())
