@@ -1,11 +1,17 @@
 """Composition root: builds the aiohttp application; every resource opens in a cleanup_ctx entry."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.jobs.csv_export import ExportContext
+from gateway.jobs.runner import JobRunner
+from gateway.jobs.webhook_delivery import WebhookSender
+from gateway.rpc.downloads import ExportDownloads
 from gateway.rpc.endpoint import RpcEndpoint
 from gateway.services.container import Services, build_services
 from gateway.store.sqlite import SqliteStore
@@ -14,6 +20,8 @@ SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 SERVICES = web.AppKey("services", Services)
 ENDPOINT = web.AppKey("endpoint", RpcEndpoint)
+DOWNLOADS = web.AppKey("downloads", ExportDownloads)
+HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 
 
 def open_store(settings: Settings) -> SqliteStore:
@@ -53,15 +61,61 @@ async def _endpoint(app: web.Application) -> AsyncIterator[None]:
         max_request_bytes=settings.max_request_bytes,
         max_batch_size=settings.max_batch_size,
     )
+    app[DOWNLOADS] = ExportDownloads(app[SERVICES])
     yield
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    # One outbound session for every webhook; timeouts are set per request.
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=app[SETTINGS].webhooks.max_concurrent),
+        headers={"User-Agent": "sms-gateway webhooks"},
+    ) as session:
+        app[HTTP_SESSION] = session
+        yield
+
+
+async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    sender = WebhookSender(
+        services.store,
+        app[HTTP_SESSION],
+        app[SETTINGS].webhooks,
+        app[CLOCK],
+        services.events_queued,
+    )
+    task = asyncio.create_task(sender.run(), name="webhook-sender")
+    yield
+    sender.stop()
+    await task
+    await sender.wait_stopped()
+
+
+async def _job_runner(app: web.Application) -> AsyncIterator[None]:
+    settings, services = app[SETTINGS], app[SERVICES]
+    context = ExportContext(
+        services.store, settings.exports, settings.server.public_url, app[CLOCK]
+    )
+    runner = JobRunner(services.jobs, context)
+    task = asyncio.create_task(runner.run(), name="job-runner")
+    yield
+    runner.stop()
+    await task
+    await runner.wait_stopped()
+
+
+async def _download_export(request: web.Request) -> web.StreamResponse:
+    return await request.app[DOWNLOADS].handle(request)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.server.max_request_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app.cleanup_ctx.extend([_services, _endpoint])  # opened in order, closed in reverse
+    # Opened in order, closed in reverse: the runners stop before the store closes.
+    app.cleanup_ctx.extend([_services, _endpoint, _http_session, _webhook_sender, _job_runner])
     for path in ("/json-rpc/v1.1/", "/json-rpc/v1.1"):
         app.router.add_post(path, _handle_rpc)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/exports/{job_hash:[A-Z0-9]{8}}.csv", _download_export)
     return app

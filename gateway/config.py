@@ -50,6 +50,31 @@ class SearchSettings(_Table):
     get_list_max_rows: int = Field(1000, ge=1, le=100_000)
 
 
+class ExportSettings(_Table):
+    directory: Path = Path("data/exports")
+    # A done export's file can be downloaded this long, then it is deleted.
+    expiry_days: float = Field(7.0, gt=0)
+    max_concurrent_jobs: int = Field(2, ge=1, le=32)
+    # Rows read and written per step: memory stays flat whatever the export's size.
+    page_rows: int = Field(5000, ge=100, le=100_000)
+    # How often the runner looks for new jobs and expired files when nothing wakes it.
+    poll_interval_s: float = Field(1.0, gt=0)
+
+
+class WebhookSettings(_Table):
+    timeout_s: float = Field(10.0, gt=0)
+    # Delay before each retry; after the list, every `retry_every_s` until `give_up_after_s`.
+    retry_schedule_s: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600)
+    retry_every_s: float = Field(3600, gt=0)
+    give_up_after_s: float = Field(24 * 3600, gt=0)
+    # Each delay is spread by up to this fraction either way, so retries do not arrive in herds.
+    jitter: float = Field(0.2, ge=0, lt=1)
+    max_concurrent: int = Field(64, ge=1)
+    # A slow or dead receiver holds at most this many of the slots above.
+    max_concurrent_per_endpoint: int = Field(8, ge=1)
+    poll_interval_s: float = Field(1.0, gt=0)
+
+
 class PricingSettings(_Table):
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     # Price of one SMS part by ISO 3166 alpha-2 destination country.
@@ -80,6 +105,8 @@ class Settings(_Table):
     auth: AuthSettings = AuthSettings()
     messaging: MessagingSettings = MessagingSettings()
     search: SearchSettings = SearchSettings()
+    exports: ExportSettings = ExportSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     pricing: PricingSettings = PricingSettings()
 
 

@@ -11,15 +11,35 @@ from aiohttp.test_utils import TestClient
 
 from gateway.app import SERVICES, create_app
 from gateway.config import Settings, load_settings
-from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, FakeClock, Rpc, RpcError, basic_auth
+from tests.helpers import (
+    LOGIN,
+    PASSWORD,
+    REPO_ROOT,
+    RPC_PATH,
+    FakeClock,
+    Rpc,
+    RpcError,
+    WebhookReceiver,
+    basic_auth,
+)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # The shipped config.toml, on a fresh database, with a cheaper scrypt to keep tests quick.
+    # Background loops poll often and retries come at once, so tests wait milliseconds.
     return load_settings(
         REPO_ROOT / "config.toml",
-        {"store": {"path": tmp_path / "gateway.db"}, "auth": {"scrypt_n": 1024}},
+        {
+            "store": {"path": tmp_path / "gateway.db"},
+            "auth": {"scrypt_n": 1024},
+            "exports": {"directory": tmp_path / "exports", "poll_interval_s": 0.05},
+            "webhooks": {
+                "poll_interval_s": 0.05,
+                "retry_schedule_s": (0, 0, 0, 0, 0),
+                "timeout_s": 2.0,
+            },
+        },
     )
 
 
@@ -76,3 +96,12 @@ async def rpc(post: Callable[..., Awaitable[Any]]) -> Rpc:
         return body["result"]
 
     return call
+
+
+@pytest.fixture
+async def receiver(aiohttp_server: Any) -> WebhookReceiver:
+    """A real webhook receiver on 127.0.0.1 that records every POST it gets."""
+    receiver = WebhookReceiver()
+    server = await aiohttp_server(receiver.app())
+    receiver.url = str(server.make_url("/hook"))
+    return receiver

@@ -1,10 +1,17 @@
 """Constants and small helpers the tests share."""
 
+import asyncio
 import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from aiohttp import web
+from standardwebhooks import Webhook as StandardWebhook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RPC_PATH = "/json-rpc/v1.1/"
@@ -26,13 +33,63 @@ class RpcError(Exception):
 
 
 class FakeClock:
-    """A clock the test moves by hand; it starts at a fixed instant."""
+    """A clock the test moves by hand. It starts at the real time (to the second), because
+    receivers check webhook timestamps against their own clock."""
 
-    def __init__(self, start: datetime = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)) -> None:
-        self.current = start
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime.now(UTC).replace(microsecond=0)
 
     def now(self) -> datetime:
         return self.current
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+
+class ReceivedEvent:
+    def __init__(self, headers: dict[str, str], body: bytes) -> None:
+        self.headers = headers
+        self.body = body
+        self.json: Any = json.loads(body)
+
+    def callr_signature_valid(self, secret: str, algorithm: str = "sha256") -> bool:
+        """Checked the way a receiver does: HMAC over the raw body bytes."""
+        expected = base64.b64encode(
+            hmac.new(secret.encode(), self.body, getattr(hashlib, algorithm)).digest()
+        ).decode()
+        return hmac.compare_digest(expected, self.headers.get("X-CALLR-HmacSignature", ""))
+
+    def standard_signature_valid(self, secret: str) -> bool:
+        """Checked by the Standard Webhooks reference library itself."""
+        try:
+            StandardWebhook(secret).verify(self.body, self.headers)
+        except Exception:
+            return False
+        return True
+
+
+class WebhookReceiver:
+    """Answers each POST with the next planned behaviour (a status, or "hang"), then 200."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.events: asyncio.Queue[ReceivedEvent] = asyncio.Queue()
+        self.plan: list[int | str] = []
+        self.hits = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        body = await request.read()
+        step = self.plan.pop(0) if self.plan else 200
+        if step == "hang":
+            await asyncio.sleep(3600)
+        self.events.put_nowait(ReceivedEvent(dict(request.headers), body))
+        return web.Response(status=int(step), text="ok")
+
+    async def next_event(self, timeout_s: float = 10) -> ReceivedEvent:
+        return await asyncio.wait_for(self.events.get(), timeout_s)

@@ -8,8 +8,10 @@ from pydantic import BaseModel
 
 from gateway.rpc.params import (
     CountForBodyParams,
+    ExportParams,
     GetListParams,
     GetParams,
+    JobIdParams,
     NoParams,
     QuoteParams,
     SearchFilters,
@@ -19,11 +21,17 @@ from gateway.rpc.params import (
     SmsOptions,
     parse_sort,
 )
-from gateway.rpc.results import CharsetMappingResult, QuoteResult, SearchResults, SmsResult
 from gateway.services.container import Services
 from gateway.services.messaging import SendOptions
 from gateway.services.search import MessageFilters, PageRequest
-from gateway.store.base import Account, SortOrder
+from gateway.services.wire import (
+    CharsetMappingResult,
+    JobResult,
+    QuoteResult,
+    SearchResults,
+    SmsResult,
+)
+from gateway.store.base import Account, SortOrder, WebhookTarget
 
 # The account is None only for public methods, which the endpoint lets through unauthenticated.
 Handler = Callable[[Services, Any, Any], Awaitable[Any]]
@@ -117,6 +125,33 @@ async def get_list(services: Services, account: Account, p: GetListParams) -> li
     """Deprecated: every inbound or outbound SMS created in a date range, oldest first."""
     messages = await services.search.list_between(account.id, p.type, p.date_from, p.date_to)
     return [SmsResult.of(message).model_dump(by_alias=True) for message in messages]
+
+
+@rpc_method("sms.export_async", params=("filters", "webhook"), model=ExportParams)
+async def export_async(services: Services, account: Account, p: ExportParams) -> str:
+    """Start a CSV export of the messages the filters find; answers the job's hash."""
+    webhook = None
+    if p.webhook is not None:
+        options = p.webhook.options
+        webhook = WebhookTarget(
+            p.webhook.endpoint,
+            options.hmac_secret if options else None,
+            (options.hmac_algo if options else None) or "SHA256",
+        )
+    return await services.jobs.create_export(account.id, _filters(p.filters), webhook)
+
+
+@rpc_method("jobs.get", params=("id",), model=JobIdParams)
+async def get_job(services: Services, account: Account, p: JobIdParams) -> dict[str, Any]:
+    """Get one job of the account: status, progress and, once done, its result."""
+    return JobResult.of(await services.jobs.get(account.id, p.id)).model_dump()
+
+
+@rpc_method("jobs.cancel", params=("id",), model=JobIdParams)
+async def cancel_job(services: Services, account: Account, p: JobIdParams) -> bool:
+    """Cancel a pending or running job."""
+    await services.jobs.cancel(account.id, p.id)
+    return True
 
 
 @rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)

@@ -252,3 +252,12 @@ class GetListParams(_Params):
         if date_from is not None and date_from > value:
             raise PydanticCustomError("invalid_value", "must not be before from")
         return value
+
+
+class ExportParams(_Params):
+    filters: SearchFilters | None = None
+    webhook: Webhook | None = None
+
+
+class JobIdParams(_Params):
+    id: str

@@ -1,5 +1,6 @@
 """The store's ports: the records it keeps and the Protocols the services call."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -126,6 +127,110 @@ class SearchCriteria:
         )
 
 
+# API.md export columns: the `SMS` fields in order, without options and status_history.
+EXPORT_HEADER = (
+    "hash",
+    "type",
+    "from",
+    "to",
+    "text",
+    "encoding",
+    "parts",
+    "nature",
+    "user_data",
+    "status",
+    "status_error",
+    "cost",
+    "currency",
+    "date_creation",
+    "date_update",
+    "date_sent",
+    "date_received",
+)
+
+JobStatus = Literal["PENDING", "RUNNING", "DONE", "ERROR", "CANCELED"]
+FINISHED_JOB_STATUSES = frozenset({"DONE", "ERROR", "CANCELED"})
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where an event goes and how it is signed (API.md `Webhook`)."""
+
+    endpoint: str
+    hmac_secret: str | None = None
+    hmac_algo: str = "SHA256"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """A webhook event to deliver: the exact body, its target and its stable id."""
+
+    event_id: str
+    account_id: int
+    target: WebhookTarget
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    outbox_id: int
+    event_id: str
+    target: WebhookTarget
+    body: bytes
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One POST of an event; `next_attempt_at` None means no retry (delivered or given up)."""
+
+    outbox_id: int
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    delivered: bool
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    account_id: int
+    type: str
+    params: dict[str, Any]
+    webhook: WebhookTarget | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Job(NewJob):
+    row_id: int
+    hash: str
+    status: JobStatus
+    progress_done: int
+    progress_total: int
+    result: dict[str, Any] | None
+    error: str | None
+    file_path: str | None
+    expires_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """How a job ends; the event (if any) is committed in the same transaction."""
+
+    status: JobStatus
+    at: datetime
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    file_path: str | None = None
+    expires_at: datetime | None = None
+
+
 class AccountStore(Protocol):
     async def create_account(
         self, login: str, password_hash: str, api_key_sha256: bytes, now: datetime
@@ -165,8 +270,70 @@ class MessageStore(Protocol):
 
     async def count_messages(self, account_id: int, criteria: SearchCriteria) -> int: ...
 
+    async def export_page(
+        self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """Rows in the export's CSV column order, each followed by its keyset (created, id)."""
+        ...
 
-class Store(AccountStore, MessageStore, Protocol):
+
+class JobStore(Protocol):
+    async def insert_job(self, job: NewJob) -> str: ...
+
+    async def get_job(self, account_id: int, job_hash: str) -> Job | None: ...
+
+    async def claim_next_job(self, now: datetime) -> Job | None:
+        """Move the oldest PENDING job to RUNNING and answer it."""
+        ...
+
+    async def requeue_running_jobs(self, now: datetime) -> int:
+        """Put back every job left RUNNING by a stopped process; answers how many."""
+        ...
+
+    async def job_status(self, row_id: int) -> JobStatus | None: ...
+
+    async def update_job_progress(
+        self, row_id: int, done: int, total: int, now: datetime
+    ) -> None: ...
+
+    async def finish_job(
+        self, row_id: int, outcome: JobOutcome, event_for: "EventFactory | None"
+    ) -> Job | None:
+        """End a PENDING or RUNNING job; None if it had already ended (e.g. canceled)."""
+        ...
+
+    async def expired_export_files(self, now: datetime) -> list[tuple[int, str]]: ...
+
+    async def forget_export_file(self, row_id: int) -> None: ...
+
+
+class EventFactory(Protocol):
+    def __call__(self, job: Job) -> OutboxEvent:
+        """The event announcing the job's new state, built inside the finishing transaction."""
+        ...
+
+
+class OutboxStore(Protocol):
+    async def enqueue_events(self, events: Sequence[OutboxEvent]) -> None: ...
+
+    async def due_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        exclude: frozenset[int],
+        exclude_endpoints: frozenset[str],
+    ) -> list[PendingDelivery]:
+        """Events due now, oldest first, but those in flight and those to busy endpoints."""
+        ...
+
+    async def next_delivery_at(self) -> datetime | None: ...
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None: ...
+
+    async def delivery_attempts(self, event_id: str) -> list[DeliveryAttempt]: ...
+
+
+class Store(AccountStore, MessageStore, JobStore, OutboxStore, Protocol):
     async def ping(self) -> None:
         """Raise when the database cannot be read."""
         ...

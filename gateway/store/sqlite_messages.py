@@ -30,6 +30,26 @@ _MESSAGE_COLUMNS = (
 _SELECT_COLUMNS = f"{_MESSAGE_COLUMNS}, id"
 
 
+def _wire_time(column: str) -> str:
+    # Formatted by SQLite (C) while reading: an export formats millions of dates.
+    return (
+        f"COALESCE(strftime('%Y-%m-%d %H:%M:%S', {column} / 1000, 'unixepoch'), "
+        "'0000-00-00 00:00:00')"
+    )
+
+
+# In the order of EXPORT_HEADER.
+EXPORT_COLUMNS = (
+    "hash, direction, sender, recipient, text, encoding, parts, nature, user_data, status, "
+    "status_error, cost, currency, "
+    + ", ".join(
+        _wire_time(column)
+        for column in ("created_at_ms", "updated_at_ms", "sent_at_ms", "received_at_ms")
+    )
+    + ", created_at_ms, id"
+)
+
+
 def _history_json(history: Sequence[StatusChange]) -> str:
     # Statuses are the gateway's own upper-case words, so plain formatting yields valid JSON
     # at a fraction of json.dumps' cost on the send path.
@@ -211,3 +231,19 @@ class MessageTables(SqliteBase):
         rows = await self._read(sql, tuple(params))
         total: int = rows[0][0]
         return total
+
+    async def export_page(
+        self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """CSV-ready rows in date_creation order; each ends with its keyset (created, id)."""
+        sql, params = search_sql.page(
+            EXPORT_COLUMNS,
+            account_id,
+            criteria,
+            SortOrder(),
+            after=after,
+            offset=0,
+            limit=limit,
+            few_matches=False,
+        )
+        return [tuple(row) for row in await self._read(sql, tuple(params))]

@@ -1,4 +1,4 @@
-"""Pydantic models of what methods answer, built from the services' records."""
+"""The API objects as JSON (SMS, SMS.Quote, Search.Results, Job, ...), built from the records."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.services.messaging import CharsetMapping, Quote
 from gateway.services.search import SearchPage
-from gateway.store.base import Message
+from gateway.store.base import Job, Message
 
 UNSET_DATETIME = "0000-00-00 00:00:00"
 
@@ -138,4 +138,41 @@ class SearchResults(_Result):
             has_more=page.has_more,
             next_cursor=page.next_cursor,
             data=[SmsResult.of(message) for message in page.messages],
+        )
+
+
+class JobProgress(_Result):
+    done: int
+    total: int
+
+
+class ExportResult(_Result):
+    url: str = Field(description="absolute download URL of the CSV file")
+    rows: int
+    bytes: int
+    sha256: str
+    expires_at: str
+
+
+class JobResult(_Result):
+    hash: str
+    type: Literal["sms.export"]
+    status: Literal["PENDING", "RUNNING", "DONE", "ERROR", "CANCELED"]
+    progress: JobProgress
+    result: ExportResult | None
+    error: str | None
+    date_creation: str
+    date_update: str
+
+    @classmethod
+    def of(cls, job: Job) -> "JobResult":
+        return cls(
+            hash=job.hash,
+            type=job.type,
+            status=job.status,
+            progress=JobProgress(done=job.progress_done, total=job.progress_total),
+            result=ExportResult.model_validate(job.result) if job.result is not None else None,
+            error=job.error,
+            date_creation=wire_datetime(job.created_at),
+            date_update=wire_datetime(job.updated_at),
         )

@@ -1,0 +1,31 @@
+"""`GET /exports/{hash}.csv`: a done export's file, to the account that made it, nobody else."""
+
+from aiohttp import web
+
+from gateway.errors import NotFound
+from gateway.rpc.auth import authenticate
+from gateway.services.container import Services
+
+_UNAUTHORIZED = {"WWW-Authenticate": 'Basic realm="sms-gateway"'}
+
+
+class ExportDownloads:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        account = await authenticate(request.headers.get("Authorization"), self._services.accounts)
+        if account is None:
+            raise web.HTTPUnauthorized(headers=_UNAUTHORIZED)
+        job_hash = request.match_info["job_hash"]
+        try:
+            path = await self._services.jobs.export_file(account.id, job_hash)
+        except NotFound:
+            raise web.HTTPNotFound() from None
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{job_hash}.csv"',
+            },
+        )

@@ -1,0 +1,133 @@
+"""The webhook outbox in SQLite: events to deliver, due deliveries, and every attempt made."""
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from gateway.store.base import DeliveryAttempt, OutboxEvent, PendingDelivery, WebhookTarget
+from gateway.store.epoch_ms import from_ms, to_ms
+from gateway.store.sqlite_base import SqliteBase
+
+
+async def insert_events(connection: aiosqlite.Connection, events: Sequence[OutboxEvent]) -> None:
+    """Queue events inside the caller's transaction; they are due at once."""
+    await connection.executemany(
+        "INSERT INTO webhook_outbox (event_id, account_id, endpoint, hmac_secret, hmac_algo, body, "
+        "status, next_attempt_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+        [
+            (
+                event.event_id,
+                event.account_id,
+                event.target.endpoint,
+                event.target.hmac_secret,
+                event.target.hmac_algo,
+                event.body,
+                to_ms(event.created_at),
+                to_ms(event.created_at),
+            )
+            for event in events
+        ],
+    )
+
+
+async def _insert_events(
+    connection: aiosqlite.Connection, batches: Sequence[Sequence[OutboxEvent]]
+) -> list[None]:
+    await insert_events(connection, [event for batch in batches for event in batch])
+    return [None] * len(batches)
+
+
+async def _record_attempts(
+    connection: aiosqlite.Connection, attempts: Sequence[DeliveryAttempt]
+) -> list[None]:
+    await connection.executemany(
+        "INSERT INTO webhook_attempts (outbox_id, attempt, at_ms, status_code, error, duration_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (a.outbox_id, a.attempt, to_ms(a.at), a.status_code, a.error, a.duration_ms)
+            for a in attempts
+        ],
+    )
+    await connection.executemany(
+        "UPDATE webhook_outbox SET attempts = ?, status = ?, next_attempt_at_ms = ?, "
+        "finished_at_ms = ? WHERE id = ?",
+        [
+            (
+                a.attempt,
+                "DELIVERED" if a.delivered else "PENDING" if a.next_attempt_at else "FAILED",
+                to_ms(a.next_attempt_at) if a.next_attempt_at else to_ms(a.at),
+                None if a.next_attempt_at else to_ms(a.at),
+                a.outbox_id,
+            )
+            for a in attempts
+        ],
+    )
+    return [None] * len(attempts)
+
+
+def _delivery_from_row(row: sqlite3.Row | tuple[Any, ...]) -> PendingDelivery:
+    return PendingDelivery(
+        outbox_id=row[0],
+        event_id=row[1],
+        target=WebhookTarget(row[2], row[3], row[4]),
+        body=bytes(row[5]),
+        attempts=row[6],
+        created_at=from_ms(row[7]),
+    )
+
+
+class OutboxTables(SqliteBase):
+    async def enqueue_events(self, events: Sequence[OutboxEvent]) -> None:
+        await self._write(_insert_events, events)
+
+    async def due_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        exclude: frozenset[int],
+        exclude_endpoints: frozenset[str],
+    ) -> list[PendingDelivery]:
+        # Filtered in SQL, so that many events for one stuck endpoint never hide the others.
+        ids = ", ".join("?" * len(exclude))
+        endpoints = ", ".join("?" * len(exclude_endpoints))
+        rows = await self._read(
+            "SELECT id, event_id, endpoint, hmac_secret, hmac_algo, body, attempts, created_at_ms "
+            "FROM webhook_outbox WHERE status = 'PENDING' AND next_attempt_at_ms <= ? "
+            f"AND id NOT IN ({ids}) AND endpoint NOT IN ({endpoints}) "
+            "ORDER BY next_attempt_at_ms LIMIT ?",
+            (to_ms(now), *exclude, *exclude_endpoints, limit),
+        )
+        return [_delivery_from_row(row) for row in rows]
+
+    async def next_delivery_at(self) -> datetime | None:
+        rows = await self._read(
+            "SELECT MIN(next_attempt_at_ms) FROM webhook_outbox WHERE status = 'PENDING'", ()
+        )
+        return from_ms(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def record_attempt(self, attempt: DeliveryAttempt) -> None:
+        await self._write(_record_attempts, attempt)
+
+    async def delivery_attempts(self, event_id: str) -> list[DeliveryAttempt]:
+        rows = await self._read(
+            "SELECT a.outbox_id, a.attempt, a.at_ms, a.status_code, a.error, a.duration_ms, "
+            "o.status FROM webhook_attempts a JOIN webhook_outbox o ON o.id = a.outbox_id "
+            "WHERE o.event_id = ? ORDER BY a.attempt",
+            (event_id,),
+        )
+        return [
+            DeliveryAttempt(
+                outbox_id=row[0],
+                attempt=row[1],
+                at=from_ms(row[2]),
+                status_code=row[3],
+                error=row[4],
+                duration_ms=row[5],
+                delivered=row[3] is not None and 200 <= row[3] < 300,
+                next_attempt_at=None,
+            )
+            for row in rows
+        ]
