@@ -17,6 +17,29 @@ from gateway.store.base import DeliveryAttempt, OutboxStore, PendingDelivery
 log = logging.getLogger(__name__)
 
 
+def next_retry_at(
+    settings: WebhookSettings,
+    created_at: datetime,
+    now: datetime,
+    attempts_made: int,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """When to try again after `attempts_made` failed attempts, or None to give up.
+
+    The schedule's delays in order, then every `retry_every_s`, each spread by the jitter;
+    no retry falls later than `give_up_after_s` after the event.
+    """
+    schedule = settings.retry_schedule_s
+    delay = (
+        schedule[attempts_made - 1] if attempts_made <= len(schedule) else settings.retry_every_s
+    )
+    delay *= 1 + (rng or random).uniform(-settings.jitter, settings.jitter)
+    retry_at = now + timedelta(seconds=delay)
+    if (retry_at - created_at).total_seconds() > settings.give_up_after_s:
+        return None
+    return retry_at
+
+
 class WebhookSender:
     """One task that claims due events; each POST runs in its own task.
 
@@ -158,19 +181,9 @@ class WebhookSender:
             error=error,
             duration_ms=duration_ms,
             delivered=delivered,
-            next_attempt_at=None if delivered else self._retry_at(delivery, attempt_number),
+            next_attempt_at=None
+            if delivered
+            else next_retry_at(
+                self._settings, delivery.created_at, self._clock.now(), attempt_number
+            ),
         )
-
-    def _retry_at(self, delivery: PendingDelivery, attempt_number: int) -> datetime | None:
-        schedule = self._settings.retry_schedule_s
-        delay = (
-            schedule[attempt_number - 1]
-            if attempt_number <= len(schedule)
-            else self._settings.retry_every_s
-        )
-        jitter = self._settings.jitter
-        delay *= 1 + random.uniform(-jitter, jitter)
-        retry_at = self._clock.now() + timedelta(seconds=delay)
-        if (retry_at - delivery.created_at).total_seconds() > self._settings.give_up_after_s:
-            return None  # given up: the event is marked FAILED with its attempts on record
-        return retry_at
