@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import RPC_PATH, create_account, gateway
 
-from gateway.store.sqlite import new_hashes
+from gateway.store.ids import new_hashes
 
 BIG, SMALL = ("big", "big-password"), ("small", "small-password")
 DAYS = 180
@@ -171,8 +171,8 @@ def main() -> None:
             to = connection.execute(
                 "SELECT recipient FROM messages WHERE account_id = 1 LIMIT 1 OFFSET 5000"
             ).fetchone()[0]
-        with gateway(Path(workdir), db=db) as (url, _):
-            run(url, db, to, args.samples)
+        with gateway(Path(workdir), db=db) as server:
+            run(server.url, db, to, args.samples)
 
 
 def run(url: str, db: Path, to: str, samples: int) -> None:

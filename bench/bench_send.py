@@ -74,8 +74,9 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as workdir,
         process(echo_server, echo_url),
-        gateway(Path(workdir)) as (url, db),
+        gateway(Path(workdir)) as server,
     ):
+        url, db = server.url, server.db
         create_account(db, LOGIN, PASSWORD)
         hashes = []
         for body in sends[:200]:

@@ -55,8 +55,10 @@ def wait_until_up(url: str, timeout_s: float = 20) -> None:
 
 
 @contextmanager
-def process(args: Sequence[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def process(
+    args: Sequence[str], ready_url: str, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     try:
         wait_until_up(ready_url)
         yield child
@@ -65,20 +67,24 @@ def process(args: Sequence[str], ready_url: str) -> Iterator[subprocess.Popen[by
         child.wait(timeout=30)
 
 
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    db: Path
+    pid: int
+
+
 @contextmanager
-def gateway(
-    workdir: Path, extra_toml: str = "", db: Path | None = None
-) -> Iterator[tuple[str, Path]]:
-    """A real `sms-gateway serve` (on a fresh database unless `db` is given); yields its base
-    URL and database path."""
+def gateway(workdir: Path, db: Path | None = None) -> Iterator[Gateway]:
+    """A real `sms-gateway serve` (on a fresh database unless `db` is given), run from
+    `workdir` so that its relative paths (exports) land there."""
     port = free_port()
     db = db or workdir / f"bench-{port}.db"
-    config = workdir / f"bench-{port}.toml"
-    shipped = (REPO_ROOT / "config.toml").read_text()
-    config.write_text(shipped + extra_toml)
+    config = REPO_ROOT / "config.toml"
     args = [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--db", str(db)]
-    with process([*args, "--port", str(port)], f"http://127.0.0.1:{port}/healthz"):
-        yield f"http://127.0.0.1:{port}", db
+    url = f"http://127.0.0.1:{port}"
+    with process([*args, "--port", str(port)], f"{url}/healthz", cwd=workdir) as child:
+        yield Gateway(url, db, child.pid)
 
 
 def create_account(db: Path, login: str, password: str) -> str:

@@ -272,8 +272,9 @@ class MessageStore(Protocol):
 
     async def export_page(
         self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
-    ) -> list[tuple[Any, ...]]:
-        """Rows in the export's CSV column order, each followed by its keyset (created, id)."""
+    ) -> list[tuple[str, int, int]]:
+        """Matches in date_creation order as (CSV line in EXPORT_HEADER order, keyset value,
+        row id); read on a connection of its own, so API reads never wait behind them."""
         ...
 
 

@@ -35,6 +35,7 @@ class SqliteBase:
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._writer: GroupCommitWriter | None = None
         self._write_connection: aiosqlite.Connection | None = None
+        self._bulk_reader: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,14 +49,17 @@ class SqliteBase:
             await reader.execute("PRAGMA query_only = ON")
             self._readers.append(reader)
         self._next_reader = itertools.cycle(self._readers)
+        self._bulk_reader = await self._connect()
+        await self._bulk_reader.execute("PRAGMA query_only = ON")
 
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer.close()
-        for connection in [*self._readers, self._write_connection]:
+        for connection in [*self._readers, self._bulk_reader, self._write_connection]:
             if connection is not None:
                 await connection.close()
         self._readers.clear()
+        self._bulk_reader = None
         self._write_connection = None
 
     async def _connect(self, isolation_level: str | None = None) -> aiosqlite.Connection:
@@ -88,6 +92,12 @@ class SqliteBase:
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return list(await self._reader().execute_fetchall(sql, params))
+
+    async def _read_bulk(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """Long reads (exports) on their own connection: the pool stays free for the API."""
+        if self._bulk_reader is None:
+            raise StoreUnavailable(None, "the store is not open")
+        return list(await self._bulk_reader.execute_fetchall(sql, params))
 
     @property
     def write_transactions(self) -> int:
