@@ -186,9 +186,8 @@ def main() -> None:
     print(f"| wall time (sms.export_async to DONE) | {export['wall_s']:.1f} s |")
     print(f"| rows per second | {export['rows_per_s']:,.0f} |")
     print(f"| server peak RSS growth | {export['rss_growth_mib']:.0f} MiB |")
-    print(
-        f"| sms.get p50 / p99, idle | {export['get_p50_idle']:.2f} / {export['get_p99_idle']:.2f} ms |"
-    )
+    idle = f"{export['get_p50_idle']:.2f} / {export['get_p99_idle']:.2f}"
+    print(f"| sms.get p50 / p99, idle | {idle} ms |")
     print(
         f"| sms.get p50 / p99, during the export ({export['gets_during']:,} calls) "
         f"| {export['get_p50_during']:.2f} / {export['get_p99_during']:.2f} ms |"

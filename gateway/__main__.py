@@ -15,6 +15,9 @@ from gateway.app import create_app, open_store
 from gateway.clock import SystemClock
 from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError
+from gateway.replay.fixtures import FixtureError
+from gateway.replay.recorder import Recorder, recorder_app
+from gateway.replay.runner import DEFAULT_URL, Profile, parse_profile, profiles_from, replay
 from gateway.services.container import build_services
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -66,6 +69,55 @@ async def _accounts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    if (args.login is None) != (args.password is None):
+        print("error: give --login and --password together", file=sys.stderr)
+        return 2
+    profiles = profiles_from(args.login, args.password, args.profile)
+    try:
+        report = asyncio.run(replay(args.files, url=args.url, profiles=profiles))
+    except FixtureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.render(verbose=args.verbose), end="")
+    return 0 if report.ok else 1
+
+
+def _record(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    existing = out.read_text(encoding="utf-8") if out.is_file() else ""
+    recorder = Recorder(args.login, existing)
+    host, port = args.listen
+    log = logging.getLogger("gateway.replay")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.info("recording %s:%s -> %s into %s", host, port, args.upstream, out)
+    web.run_app(
+        recorder_app(args.upstream, out, recorder),
+        host=host,
+        port=port,
+        access_log=None,
+        print=lambda message: log.info("%s", message),
+    )
+    log.info("recorded %d exchanges into %s", recorder.count, out)
+    for warning in recorder.warnings:
+        log.warning("%s", warning)
+    return 0
+
+
+def _profile(spec: str) -> tuple[str, Profile]:
+    try:
+        return parse_profile(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host, int(port)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML settings (default ./config.toml)")
@@ -81,6 +133,27 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("login")
     create.add_argument("--password", required=True)
     account_commands.add_parser("list", parents=[common], help="list accounts")
+    replay = commands.add_parser("replay", help="replay fixture files against a running gateway")
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON Lines fixtures")
+    replay.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
+    replay.add_argument("--login", help="the default profile's login")
+    replay.add_argument("--password", help="the default profile's password")
+    replay.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        type=_profile,
+        metavar="NAME=LOGIN:PASSWORD",
+        help="another account the fixtures name in auth (repeatable)",
+    )
+    replay.add_argument("-v", "--verbose", action="store_true", help="list passing exchanges too")
+    record = commands.add_parser("record", help="record live traffic as fixtures (a proxy)")
+    record.add_argument(
+        "--listen", default=("127.0.0.1", 8081), type=_host_port, help="HOST:PORT to serve on"
+    )
+    record.add_argument("--upstream", default=DEFAULT_URL, help=f"the gateway ({DEFAULT_URL})")
+    record.add_argument("--out", type=Path, required=True, help="JSON Lines file to append to")
+    record.add_argument("--login", help="whose calls are recorded without an auth profile name")
     return parser
 
 
@@ -88,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "replay":
+        return _replay(args)
+    if args.command == "record":
+        return _record(args)
     return asyncio.run(_accounts(args))
 
 

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from gateway.carriers.simulator import SimulatorConnector
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.jobs.csv_export import ExportContext
+from gateway.jobs.dispatcher import Dispatcher
 from gateway.jobs.runner import JobRunner
 from gateway.jobs.webhook_delivery import WebhookSender
 from gateway.rpc.downloads import ExportDownloads
@@ -22,6 +24,7 @@ SERVICES = web.AppKey("services", Services)
 ENDPOINT = web.AppKey("endpoint", RpcEndpoint)
 DOWNLOADS = web.AppKey("downloads", ExportDownloads)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+CONNECTOR = web.AppKey("connector", SimulatorConnector)
 
 
 def open_store(settings: Settings) -> SqliteStore:
@@ -36,7 +39,9 @@ def open_store(settings: Settings) -> SqliteStore:
 async def _services(app: web.Application) -> AsyncIterator[None]:
     store = open_store(app[SETTINGS])
     await store.open()
-    app[SERVICES] = build_services(app[SETTINGS], store, app[CLOCK])
+    services = build_services(app[SETTINGS], store, app[CLOCK])
+    await services.subscriptions.load_all()
+    app[SERVICES] = services
     yield
     await store.close()
 
@@ -104,6 +109,31 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
     await runner.wait_stopped()
 
 
+async def _carrier(app: web.Application) -> AsyncIterator[None]:
+    """The carrier connector and the dispatcher that feeds it."""
+    settings, services = app[SETTINGS].carrier, app[SERVICES]
+    connector = SimulatorConnector(settings.simulator, app[CLOCK])
+    await connector.start(services.delivery)
+    app[CONNECTOR] = connector
+    if not settings.dispatch:
+        yield
+        await connector.close()
+        return
+    dispatcher = Dispatcher(
+        services.store, connector, services.delivery, settings, app[CLOCK], services.messages_queued
+    )
+    task = asyncio.create_task(dispatcher.run(), name="dispatcher")
+    yield
+    dispatcher.stop()
+    await task
+    await dispatcher.wait_stopped()
+    await connector.close()
+
+
+async def _simulator_mo(request: web.Request) -> web.StreamResponse:
+    return await request.app[CONNECTOR].handle_mo(request)
+
+
 async def _download_export(request: web.Request) -> web.StreamResponse:
     return await request.app[DOWNLOADS].handle(request)
 
@@ -113,9 +143,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     # Opened in order, closed in reverse: the runners stop before the store closes.
-    app.cleanup_ctx.extend([_services, _endpoint, _http_session, _webhook_sender, _job_runner])
+    app.cleanup_ctx.extend(
+        [_services, _endpoint, _http_session, _webhook_sender, _job_runner, _carrier]
+    )
     for path in ("/json-rpc/v1.1/", "/json-rpc/v1.1"):
         app.router.add_post(path, _handle_rpc)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/exports/{job_hash:[A-Z0-9]{8}}.csv", _download_export)
+    if settings.carrier.simulator.mo_secret:
+        app.router.add_post("/carrier/simulator/mo", _simulator_mo)
     return app

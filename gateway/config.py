@@ -41,6 +41,9 @@ class MessagingSettings(_Table):
     default_sender: str = "36180"
     stop_number: str = "36173"
     idempotency_window_s: int = Field(24 * 3600, ge=1)
+    # An undelivered message is given up as EXPIRED after this long (options.validity_s may
+    # shorten it).
+    validity_s: int = Field(48 * 3600, ge=60)
 
 
 class SearchSettings(_Table):
@@ -75,6 +78,32 @@ class WebhookSettings(_Table):
     poll_interval_s: float = Field(1.0, gt=0)
 
 
+class SimulatorSettings(_Table):
+    # Seconds from submit to the REMOTE_QUEUED receipt, then to the final receipt.
+    remote_queued_delay_s: float = Field(0.5, ge=0)
+    final_receipt_delay_s: float = Field(2.0, ge=0)
+    # Bearer secret of POST /carrier/simulator/mo; empty turns the route off.
+    mo_secret: str = ""
+
+
+class CarrierSettings(_Table):
+    connector: Literal["simulator"] = "simulator"
+    # false holds every message PENDING (maintenance); they go once it is true again.
+    dispatch: bool = True
+    max_concurrent_submits: int = Field(64, ge=1)
+    # Messages a second handed to the carrier in all, and per account; 0 means no limit.
+    # Over the limit, messages wait their turn (PENDING) rather than being refused.
+    max_messages_per_s: float = Field(0, ge=0)
+    account_max_messages_per_s: float = Field(0, ge=0)
+    poll_interval_s: float = Field(1.0, gt=0)
+    simulator: SimulatorSettings = SimulatorSettings()
+
+
+class InboundSettings(_Table):
+    # Destination number -> account login that receives its inbound SMS.
+    routes: dict[str, str] = Field(default_factory=dict)
+
+
 class PricingSettings(_Table):
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     # Price of one SMS part by ISO 3166 alpha-2 destination country.
@@ -107,6 +136,8 @@ class Settings(_Table):
     search: SearchSettings = SearchSettings()
     exports: ExportSettings = ExportSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    carrier: CarrierSettings = CarrierSettings()
+    inbound: InboundSettings = InboundSettings()
     pricing: PricingSettings = PricingSettings()
 
 

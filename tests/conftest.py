@@ -39,6 +39,8 @@ def settings(tmp_path: Path) -> Settings:
                 "retry_schedule_s": (0, 0, 0, 0, 0),
                 "timeout_s": 2.0,
             },
+            # Messages stay PENDING unless a test turns delivery on (tests/api/test_delivery.py).
+            "carrier": {"dispatch": False},
         },
     )
 

@@ -19,17 +19,22 @@ from gateway.rpc.params import (
     SearchParams,
     SendParams,
     SmsOptions,
+    SubscribeParams,
+    SubscriptionHashParams,
+    WebhookOptions,
     parse_sort,
 )
 from gateway.services.container import Services
 from gateway.services.messaging import SendOptions
 from gateway.services.search import MessageFilters, PageRequest
+from gateway.services.subscriptions import EVENT_TYPES
 from gateway.services.wire import (
     CharsetMappingResult,
     JobResult,
     QuoteResult,
     SearchResults,
     SmsResult,
+    WebhookResult,
 )
 from gateway.store.base import Account, SortOrder, WebhookTarget
 
@@ -69,6 +74,7 @@ def _send_options(options: SmsOptions | None, raw: dict[str, Any] | None) -> Sen
         nature=options.nature or "ALERTING",
         user_data=options.user_data or "",
         idempotency_key=options.idempotency_key,
+        validity_s=options.validity_s,
         as_given=raw,
     )
 
@@ -130,14 +136,7 @@ async def get_list(services: Services, account: Account, p: GetListParams) -> li
 @rpc_method("sms.export_async", params=("filters", "webhook"), model=ExportParams)
 async def export_async(services: Services, account: Account, p: ExportParams) -> str:
     """Start a CSV export of the messages the filters find; answers the job's hash."""
-    webhook = None
-    if p.webhook is not None:
-        options = p.webhook.options
-        webhook = WebhookTarget(
-            p.webhook.endpoint,
-            options.hmac_secret if options else None,
-            (options.hmac_algo if options else None) or "SHA256",
-        )
+    webhook = _target(p.webhook.endpoint, p.webhook.options) if p.webhook else None
     return await services.jobs.create_export(account.id, _filters(p.filters), webhook)
 
 
@@ -152,6 +151,41 @@ async def cancel_job(services: Services, account: Account, p: JobIdParams) -> bo
     """Cancel a pending or running job."""
     await services.jobs.cancel(account.id, p.id)
     return True
+
+
+def _target(endpoint: str, options: WebhookOptions | None) -> WebhookTarget:
+    return WebhookTarget(
+        endpoint,
+        options.hmac_secret if options else None,
+        (options.hmac_algo if options else None) or "SHA256",
+    )
+
+
+@rpc_method("webhooks.subscribe", params=("type", "endpoint", "options"), model=SubscribeParams)
+async def subscribe(services: Services, account: Account, p: SubscribeParams) -> dict[str, Any]:
+    """Send the account's events of one type to an endpoint; answers the `Webhook`."""
+    target = _target(p.endpoint, p.options)
+    subscription = await services.subscriptions.subscribe(account.id, p.type, target)
+    return WebhookResult.of(subscription).model_dump()
+
+
+@rpc_method("webhooks.unsubscribe", params=("hash",), model=SubscriptionHashParams)
+async def unsubscribe(services: Services, account: Account, p: SubscriptionHashParams) -> bool:
+    """Stop a webhook subscription."""
+    await services.subscriptions.unsubscribe(account.id, p.hash)
+    return True
+
+
+@rpc_method("webhooks.get_list", params=(), model=NoParams)
+async def list_webhooks(services: Services, account: Account, p: NoParams) -> list[Any]:
+    """The account's webhook subscriptions, oldest first."""
+    return [WebhookResult.of(s).model_dump() for s in services.subscriptions.list(account.id)]
+
+
+@rpc_method("webhooks.get_event_types", params=(), model=NoParams)
+async def event_types(services: Services, account: Account, p: NoParams) -> list[str]:
+    """The event types a webhook can subscribe to."""
+    return list(EVENT_TYPES)
 
 
 @rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)

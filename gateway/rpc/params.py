@@ -131,6 +131,7 @@ class SmsOptions(_Params):
     push_dlr_enabled: bool | None = None
     push_dlr_url: Endpoint | None = None
     push_dlr_url_auth: Annotated[str, Field(max_length=255)] | None = None
+    validity_s: Annotated[int, Field(ge=60, le=3 * 24 * 3600)] | None = None
 
 
 class SendParams(_Params):
@@ -261,3 +262,13 @@ class ExportParams(_Params):
 
 class JobIdParams(_Params):
     id: str
+
+
+class SubscribeParams(_Params):
+    type: Literal["sms.mt.status_update", "sms.mo", "job.status_update"]
+    endpoint: Endpoint
+    options: WebhookOptions | None = None
+
+
+class SubscriptionHashParams(_Params):
+    hash: str

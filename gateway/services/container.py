@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.services.accounts import AccountService
+from gateway.services.delivery import DeliveryService
 from gateway.services.jobs import JobService
 from gateway.services.messaging import MessagingService
 from gateway.services.pricing import PriceList
 from gateway.services.search import SearchService
+from gateway.services.subscriptions import SubscriptionService
 from gateway.store.base import Store
 
 
@@ -20,18 +22,29 @@ class Services:
     messaging: MessagingService
     search: SearchService
     jobs: JobService
+    subscriptions: SubscriptionService
+    delivery: DeliveryService
     # Set whenever webhook events are committed to the outbox.
     events_queued: asyncio.Event
+    # Set whenever new outbound messages are committed.
+    messages_queued: asyncio.Event
 
 
 def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     search = SearchService(store, settings.search, clock)
-    events_queued = asyncio.Event()
+    subscriptions = SubscriptionService(store, clock)
+    events_queued, messages_queued = asyncio.Event(), asyncio.Event()
+    prices = PriceList(settings.pricing)
     return Services(
         store=store,
         accounts=AccountService(store, settings.auth, clock),
-        messaging=MessagingService(store, settings.messaging, PriceList(settings.pricing), clock),
+        messaging=MessagingService(store, settings.messaging, prices, clock, messages_queued),
         search=search,
-        jobs=JobService(store, search, clock, events_queued),
+        jobs=JobService(store, search, subscriptions, clock, events_queued),
+        subscriptions=subscriptions,
+        delivery=DeliveryService(
+            store, subscriptions, settings.inbound, prices.currency, clock, events_queued
+        ),
         events_queued=events_queued,
+        messages_queued=messages_queued,
     )

@@ -8,11 +8,11 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.errors import NotFound, PropertyValueError
 from gateway.services.search import MessageFilters, SearchService
+from gateway.services.subscriptions import SubscriptionService
 from gateway.services.webhooks import new_event
 from gateway.services.wire import JobResult
 from gateway.store.base import (
     FINISHED_JOB_STATUSES,
-    EventFactory,
     Job,
     JobOutcome,
     JobStore,
@@ -50,11 +50,13 @@ class JobService:
         self,
         store: JobStore,
         search: SearchService,
+        subscriptions: SubscriptionService,
         clock: Clock,
         events_queued: asyncio.Event,
     ) -> None:
         self._store = store
         self._search = search
+        self._subscriptions = subscriptions
         self._clock = clock
         # Set after events are committed, so the webhook sender delivers them at once.
         self._events_queued = events_queued
@@ -106,21 +108,22 @@ class JobService:
             raise PropertyValueError("id", "the job has already ended")
 
     async def finish(self, job: Job, outcome: JobOutcome) -> Job | None:
-        """End the job and queue its `job.status_update` event in one transaction."""
-        event_for: EventFactory | None = self._status_event if job.webhook else None
-        ended = await self._store.finish_job(job.row_id, outcome, event_for)
-        if ended is not None and event_for is not None:
+        """End the job and queue its `job.status_update` events in one transaction."""
+        ended = await self._store.finish_job(job.row_id, outcome, self._status_events)
+        if ended is not None:
             self._events_queued.set()
         return ended
 
-    def _status_event(self, job: Job) -> OutboxEvent:
-        assert job.webhook is not None  # only called for jobs with a webhook
+    def _status_events(self, job: Job) -> list[OutboxEvent]:
+        """To the webhook given with the job, and to the account's subscriptions."""
+        targets: list[tuple[WebhookTarget, str | None]] = []
+        if job.webhook is not None:
+            targets.append((job.webhook, None))
+        for subscription in self._subscriptions.targets(job.account_id, "job.status_update"):
+            targets.append((subscription.target, subscription.hash))
         data = JobResult.of(job).model_dump()
-        return new_event(
-            job.account_id,
-            job.webhook,
-            "job.status_update",
-            data,
-            hook_hash=None,
-            now=self._clock.now(),
-        )
+        now = self._clock.now()
+        return [
+            new_event(job.account_id, target, "job.status_update", data, hook_hash=hook, now=now)
+            for target, hook in targets
+        ]

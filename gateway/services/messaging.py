@@ -1,5 +1,6 @@
 """Sending, fetching and pricing SMS: the domain rules between the RPC layer and the store."""
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,7 @@ class SendOptions:
     nature: Nature = "ALERTING"
     user_data: str = ""
     idempotency_key: str | None = None
+    validity_s: int | None = None
     as_given: dict[str, Any] | None = None
 
 
@@ -62,12 +64,19 @@ class CharsetMapping:
 
 class MessagingService:
     def __init__(
-        self, store: MessageStore, settings: MessagingSettings, prices: PriceList, clock: Clock
+        self,
+        store: MessageStore,
+        settings: MessagingSettings,
+        prices: PriceList,
+        clock: Clock,
+        messages_queued: asyncio.Event,
     ) -> None:
         self._store = store
         self._settings = settings
         self._prices = prices
         self._clock = clock
+        # Set after messages are committed, so the dispatcher hands them on at once.
+        self._messages_queued = messages_queued
 
     def _prepare_text(self, body: str) -> str:
         return body.replace(STOP_PLACEHOLDER, self._settings.stop_number)
@@ -96,6 +105,7 @@ class MessagingService:
         segmentation = segment(self._prepare_text(body), options.force_encoding)
         country, _, cost = self._price(to, segmentation.part_count)
         now = self._clock.now()
+        validity_s = min(options.validity_s or self._settings.validity_s, self._settings.validity_s)
         message = NewMessage(
             account_id=account_id,
             direction="OUT",
@@ -116,12 +126,15 @@ class MessagingService:
                 StatusChange("", "CREATED", now),
                 StatusChange("CREATED", "PENDING", now),
             ),
+            expires_at=now + timedelta(seconds=validity_s),
         )
         idempotency = None
         if options.idempotency_key is not None:
             window = timedelta(seconds=self._settings.idempotency_window_s)
             idempotency = IdempotencyKey(options.idempotency_key, now - window)
-        return await self._store.insert_message(message, idempotency)
+        message_hash = await self._store.insert_message(message, idempotency)
+        self._messages_queued.set()
+        return message_hash
 
     async def get(self, account_id: int, message_hash: str) -> Message:
         message = await self._store.get_message(account_id, message_hash)

@@ -21,6 +21,7 @@ def new_event(
     *,
     hook_hash: str | None,
     now: datetime,
+    ordering_key: str | None = None,
 ) -> OutboxEvent:
     """An event with a fresh id; its body bytes are fixed here and signed as they are."""
     event_id = secrets.token_hex(16)
@@ -32,4 +33,4 @@ def new_event(
         "data": data,
     }
     encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return OutboxEvent(event_id, account_id, target, encoded, now)
+    return OutboxEvent(event_id, account_id, target, encoded, now, ordering_key)

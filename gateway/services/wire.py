@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.services.messaging import CharsetMapping, Quote
 from gateway.services.search import SearchPage
-from gateway.store.base import Job, Message
+from gateway.store.base import Job, Message, Subscription
 
 UNSET_DATETIME = "0000-00-00 00:00:00"
 
@@ -175,4 +175,30 @@ class JobResult(_Result):
             error=job.error,
             date_creation=wire_datetime(job.created_at),
             date_update=wire_datetime(job.updated_at),
+        )
+
+
+class WebhookOptionsResult(_Result):
+    hmac_algo: str
+    hmac_secret_set: bool = Field(description="the secret itself is never shown again")
+
+
+class WebhookResult(_Result):
+    hash: str
+    type: str
+    endpoint: str
+    options: WebhookOptionsResult
+    date_creation: str
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> "WebhookResult":
+        target = subscription.target
+        return cls(
+            hash=subscription.hash,
+            type=subscription.type,
+            endpoint=target.endpoint,
+            options=WebhookOptionsResult(
+                hmac_algo=target.hmac_algo, hmac_secret_set=bool(target.hmac_secret)
+            ),
+            date_creation=wire_datetime(subscription.created_at),
         )

@@ -52,6 +52,8 @@ class NewMessage:
     country: str | None
     created_at: datetime
     status_history: tuple[StatusChange, ...]
+    # When an undelivered message is given up as EXPIRED (None: never).
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,8 @@ class OutboxEvent:
     target: WebhookTarget
     body: bytes
     created_at: datetime
+    # Events with the same key reach one endpoint in the order they were queued.
+    ordering_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +235,48 @@ class JobOutcome:
     expires_at: datetime | None = None
 
 
+# Statuses move forward only: a transition to a rank not above the current one is ignored.
+STATUS_RANKS = {
+    "CREATED": 0,
+    "PENDING": 1,
+    "SENT": 2,
+    "REMOTE_QUEUED": 3,
+    "RECEIVED": 4,
+    "FAILED": 4,
+    "EXPIRED": 4,
+    "ERROR": 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusTransition:
+    """A message's move to a new status, found by its row id or by its carrier reference."""
+
+    new_status: str
+    at: datetime
+    row_id: int | None = None
+    carrier_ref: str | None = None
+    error: str = ""
+    set_carrier_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """An account's webhook for one event type (`webhooks.subscribe`)."""
+
+    hash: str
+    account_id: int
+    type: str
+    target: WebhookTarget
+    created_at: datetime
+
+
+class MessageEvents(Protocol):
+    def __call__(self, message: Message) -> list[OutboxEvent]:
+        """The events announcing the message's new state, built inside its transaction."""
+        ...
+
+
 class AccountStore(Protocol):
     async def create_account(
         self, login: str, password_hash: str, api_key_sha256: bytes, now: datetime
@@ -269,6 +315,28 @@ class MessageStore(Protocol):
         ...
 
     async def count_messages(self, account_id: int, criteria: SearchCriteria) -> int: ...
+
+    async def insert_inbound(self, message: NewMessage, events: MessageEvents) -> str:
+        """Commit a received SMS with the events announcing it; answers its hash."""
+        ...
+
+    async def pending_messages(
+        self, limit: int, exclude: frozenset[int], exclude_accounts: frozenset[int]
+    ) -> list[Message]:
+        """Outbound messages waiting for the carrier, oldest first, but those already in hand
+        and those of accounts held back by their throughput limit."""
+        ...
+
+    async def apply_transition(
+        self, transition: StatusTransition, events: MessageEvents
+    ) -> Message | None:
+        """Move a message forward and queue its events in one transaction; None when the
+        message is unknown or already at or past that status (a late or repeated report)."""
+        ...
+
+    async def expired_undelivered(self, now: datetime, limit: int) -> list[int]:
+        """Row ids of undelivered messages whose validity has run out."""
+        ...
 
     async def export_page(
         self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
@@ -309,8 +377,8 @@ class JobStore(Protocol):
 
 
 class EventFactory(Protocol):
-    def __call__(self, job: Job) -> OutboxEvent:
-        """The event announcing the job's new state, built inside the finishing transaction."""
+    def __call__(self, job: Job) -> list[OutboxEvent]:
+        """The events announcing the job's new state, built inside the finishing transaction."""
         ...
 
 
@@ -334,7 +402,17 @@ class OutboxStore(Protocol):
     async def delivery_attempts(self, event_id: str) -> list[DeliveryAttempt]: ...
 
 
-class Store(AccountStore, MessageStore, JobStore, OutboxStore, Protocol):
+class SubscriptionStore(Protocol):
+    async def insert_subscription(
+        self, account_id: int, event_type: str, target: WebhookTarget, now: datetime
+    ) -> Subscription: ...
+
+    async def delete_subscription(self, account_id: int, subscription_hash: str) -> bool: ...
+
+    async def all_subscriptions(self) -> list[Subscription]: ...
+
+
+class Store(AccountStore, MessageStore, JobStore, OutboxStore, SubscriptionStore, Protocol):
     async def ping(self) -> None:
         """Raise when the database cannot be read."""
         ...

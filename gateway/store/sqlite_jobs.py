@@ -127,7 +127,7 @@ async def _finish(
         job = _job_from_row(found[0]) if found else None
         if job is not None and event_for is not None:
             # Same transaction as the new state: the event exists exactly when the state does.
-            await insert_events(connection, [event_for(job)])
+            await insert_events(connection, event_for(job))
         finished.append(job)
     return finished
 

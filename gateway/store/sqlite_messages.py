@@ -3,6 +3,7 @@
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -10,22 +11,26 @@ import aiosqlite
 
 from gateway.store import search_sql
 from gateway.store.base import (
+    STATUS_RANKS,
     IdempotencyKey,
     Keyset,
     Message,
+    MessageEvents,
     NewMessage,
     SearchCriteria,
     SortOrder,
     StatusChange,
+    StatusTransition,
 )
 from gateway.store.epoch_ms import from_ms, to_ms
 from gateway.store.ids import new_hashes
 from gateway.store.sqlite_base import SqliteBase
+from gateway.store.sqlite_outbox import insert_events
 
 _MESSAGE_COLUMNS = (
     "hash, account_id, direction, sender, recipient, text, options, encoding, parts, nature, "
     "user_data, status, status_error, cost, currency, country, created_at_ms, updated_at_ms, "
-    "sent_at_ms, received_at_ms, status_history"
+    "sent_at_ms, received_at_ms, status_history, expires_at_ms"
 )
 _SELECT_COLUMNS = f"{_MESSAGE_COLUMNS}, id"
 
@@ -104,7 +109,8 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Message:
         sent_at=from_ms(row[18]) if row[18] is not None else None,
         received_at=from_ms(row[19]) if row[19] is not None else None,
         status_history=history,
-        row_id=row[21],
+        expires_at=from_ms(row[21]) if row[21] is not None else None,
+        row_id=row[22],
     )
 
 
@@ -181,10 +187,77 @@ def _message_row(message: NewMessage) -> list[Any]:
         None,
         None,
         _history_json(message.status_history),
+        to_ms(message.expires_at) if message.expires_at is not None else None,
     ]
 
 
-_ROWS_PER_INSERT = 1000  # 21 columns each, under SQLite's 32766 bound parameters
+_ROWS_PER_INSERT = 1000  # 22 columns each, under SQLite's 32766 bound parameters
+
+
+_RANK_SQL = (
+    "CASE status "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANKS.items())
+    + " END"
+)
+
+
+async def _transitions(
+    connection: aiosqlite.Connection,
+    payloads: Sequence[tuple[StatusTransition, MessageEvents]],
+) -> list[Message | None]:
+    """Batch operation: each message moves forward (never back) and queues its events."""
+    moved: list[Message | None] = []
+    for transition, events in payloads:
+        at_ms = to_ms(transition.at)
+        key: int | str | None
+        if transition.row_id is not None:
+            target, key = "id = ?", transition.row_id
+        else:
+            target, key = "carrier_ref = ?", transition.carrier_ref
+        rows = await connection.execute_fetchall(
+            "UPDATE messages SET status = ?, status_error = ?, updated_at_ms = ?, "
+            "sent_at_ms = CASE WHEN ? = 'SENT' THEN ? ELSE sent_at_ms END, "
+            "received_at_ms = CASE WHEN ? = 'RECEIVED' THEN ? ELSE received_at_ms END, "
+            "carrier_ref = COALESCE(?, carrier_ref), "
+            "status_history = json_insert(status_history, '$[#]', json_object("
+            "'old_status', status, 'new_status', ?, 'at_ms', ?)) "
+            f"WHERE {target} AND {_RANK_SQL} < ? RETURNING {_SELECT_COLUMNS}",
+            (
+                transition.new_status,
+                transition.error,
+                at_ms,
+                transition.new_status,
+                at_ms,
+                transition.new_status,
+                at_ms,
+                transition.set_carrier_ref,
+                transition.new_status,
+                at_ms,
+                key,
+                STATUS_RANKS[transition.new_status],
+            ),
+        )
+        found = list(rows)
+        message = _message_from_row(found[0]) if found else None
+        if message is not None:
+            await insert_events(connection, events(message))
+        moved.append(message)
+    return moved
+
+
+async def _insert_inbound(
+    connection: aiosqlite.Connection, payloads: Sequence[tuple[NewMessage, MessageEvents]]
+) -> list[str]:
+    rows = {index: _message_row(message) for index, (message, _) in enumerate(payloads)}
+    await _insert_rows(connection, rows)
+    hashes = []
+    for index, (_, events) in enumerate(payloads):
+        row = await connection.execute_fetchall(
+            f"SELECT {_SELECT_COLUMNS} FROM messages WHERE hash = ?", (rows[index][0],)
+        )
+        await insert_events(connection, events(_message_from_row(next(iter(row)))))
+        hashes.append(rows[index][0])
+    return hashes
 
 
 async def _insert_rows(connection: aiosqlite.Connection, rows: dict[int, list[Any]]) -> None:
@@ -264,3 +337,33 @@ class MessageTables(SqliteBase):
         )
         # The rows are (line, created, id) tuples already: no per-row work on the event loop.
         return cast(list[tuple[str, int, int]], await self._read_bulk(sql, tuple(params)))
+
+    async def insert_inbound(self, message: NewMessage, events: MessageEvents) -> str:
+        message_hash: str = await self._write(_insert_inbound, (message, events))
+        return message_hash
+
+    async def pending_messages(
+        self, limit: int, exclude: frozenset[int], exclude_accounts: frozenset[int]
+    ) -> list[Message]:
+        ids = ", ".join("?" * len(exclude))
+        accounts = ", ".join("?" * len(exclude_accounts))
+        rows = await self._read(
+            f"SELECT {_SELECT_COLUMNS} FROM messages WHERE status = 'PENDING' "
+            f"AND id NOT IN ({ids}) AND account_id NOT IN ({accounts}) ORDER BY id LIMIT ?",
+            (*exclude, *exclude_accounts, limit),
+        )
+        return [_message_from_row(row) for row in rows]
+
+    async def apply_transition(
+        self, transition: StatusTransition, events: MessageEvents
+    ) -> Message | None:
+        message: Message | None = await self._write(_transitions, (transition, events))
+        return message
+
+    async def expired_undelivered(self, now: datetime, limit: int) -> list[int]:
+        rows = await self._read(
+            "SELECT id FROM messages WHERE status IN ('PENDING', 'SENT', 'REMOTE_QUEUED') "
+            "AND expires_at_ms < ? ORDER BY expires_at_ms LIMIT ?",
+            (to_ms(now), limit),
+        )
+        return [row[0] for row in rows]

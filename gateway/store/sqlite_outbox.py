@@ -16,7 +16,8 @@ async def insert_events(connection: aiosqlite.Connection, events: Sequence[Outbo
     """Queue events inside the caller's transaction; they are due at once."""
     await connection.executemany(
         "INSERT INTO webhook_outbox (event_id, account_id, endpoint, hmac_secret, hmac_algo, body, "
-        "status, next_attempt_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+        "status, next_attempt_at_ms, created_at_ms, ordering_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)",
         [
             (
                 event.event_id,
@@ -27,6 +28,7 @@ async def insert_events(connection: aiosqlite.Connection, events: Sequence[Outbo
                 event.body,
                 to_ms(event.created_at),
                 to_ms(event.created_at),
+                event.ordering_key,
             )
             for event in events
         ],
@@ -95,8 +97,12 @@ class OutboxTables(SqliteBase):
         endpoints = ", ".join("?" * len(exclude_endpoints))
         rows = await self._read(
             "SELECT id, event_id, endpoint, hmac_secret, hmac_algo, body, attempts, created_at_ms "
-            "FROM webhook_outbox WHERE status = 'PENDING' AND next_attempt_at_ms <= ? "
+            "FROM webhook_outbox AS event WHERE status = 'PENDING' AND next_attempt_at_ms <= ? "
             f"AND id NOT IN ({ids}) AND endpoint NOT IN ({endpoints}) "
+            # An event waits while an earlier one with its ordering key is undelivered.
+            "AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_outbox AS earlier "
+            "WHERE earlier.ordering_key = event.ordering_key AND earlier.endpoint = event.endpoint "
+            "AND earlier.status = 'PENDING' AND earlier.id < event.id)) "
             "ORDER BY next_attempt_at_ms LIMIT ?",
             (to_ms(now), *exclude, *exclude_endpoints, limit),
         )

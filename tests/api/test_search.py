@@ -57,6 +57,7 @@ async def _insert(client: Any, account_id: int, **fields: Any) -> str:
         country="FR",
         created_at=created,
         status_history=(StatusChange("", status, created),),
+        expires_at=None,
     )
     assert not fields
     message_hash: str = await store.insert_message(message, None)

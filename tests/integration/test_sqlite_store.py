@@ -38,6 +38,7 @@ def _message(account_id: int, text: str) -> NewMessage:
         country="FR",
         created_at=NOW,
         status_history=(StatusChange("", "CREATED", NOW), StatusChange("CREATED", "PENDING", NOW)),
+        expires_at=None,
     )
 
 

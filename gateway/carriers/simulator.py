@@ -1,0 +1,103 @@
+"""The embedded carrier: accepts submits and reports back like a carrier, with test numbers.
+
+Reserved destinations (last four digits): 0001 ends FAILED, 0002 ends EXPIRED, 0003 is refused
+at submit, 0004 never gets a receipt (its validity runs out in the gateway). Every other
+destination is delivered: REMOTE_QUEUED, then RECEIVED.
+"""
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+
+from aiohttp import web
+
+from gateway.carriers.base import (
+    CarrierEvents,
+    DeliveryReceipt,
+    InboundSms,
+    OutboundSms,
+    SubmitResult,
+)
+from gateway.clock import Clock
+from gateway.config import SimulatorSettings
+
+log = logging.getLogger(__name__)
+
+FINAL_BY_SUFFIX = {
+    "0001": ("FAILED", "rejected by the destination network"),
+    "0002": ("EXPIRED", "not delivered within the carrier's validity period"),
+}
+REFUSED_SUFFIX = "0003"
+SILENT_SUFFIX = "0004"
+_NUMBER = re.compile(r"\+?[0-9]{3,15}")
+_SENDER = re.compile(r"\+?[0-9]{3,15}|(?=.*[A-Za-z])[A-Za-z0-9 _-]{1,11}")
+
+
+class SimulatorConnector:
+    name = "simulator"
+
+    def __init__(self, settings: SimulatorSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._events: CarrierEvents | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+
+    async def start(self, events: CarrierEvents) -> None:
+        self._events = events
+
+    async def submit(self, sms: OutboundSms) -> SubmitResult:
+        suffix = sms.recipient[-4:]
+        if suffix == REFUSED_SUFFIX:
+            return SubmitResult(error="refused by the carrier: destination barred")
+        carrier_ref = f"sim-{sms.hash}"
+        if suffix != SILENT_SUFFIX:
+            task = asyncio.create_task(self._report(carrier_ref, suffix), name=carrier_ref)
+            self._reports.add(task)
+            task.add_done_callback(self._reports.discard)
+        return SubmitResult(carrier_ref=carrier_ref)
+
+    async def _report(self, carrier_ref: str, suffix: str) -> None:
+        assert self._events is not None  # started before any submit
+        await asyncio.sleep(self._settings.remote_queued_delay_s)
+        await self._events.receipt(DeliveryReceipt(carrier_ref, "REMOTE_QUEUED", self._clock.now()))
+        await asyncio.sleep(self._settings.final_receipt_delay_s)
+        status, error = FINAL_BY_SUFFIX.get(suffix, ("RECEIVED", ""))
+        await self._events.receipt(DeliveryReceipt(carrier_ref, status, self._clock.now(), error))
+
+    async def close(self) -> None:
+        # Receipts still to come are lost with the process, as a carrier's unsent DLRs would
+        # be; undelivered messages then end EXPIRED when their validity runs out.
+        for task in self._reports:
+            task.cancel()
+        await asyncio.gather(*self._reports, return_exceptions=True)
+
+    async def handle_mo(self, request: web.Request) -> web.Response:
+        """`POST /carrier/simulator/mo` {from, to, text}: an inbound SMS, as a carrier hands it."""
+        secret = self._settings.mo_secret
+        given = request.headers.get("Authorization", "")
+        if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="simulator"'})
+        try:
+            body = json.loads(await request.read())
+            sender, recipient, text = body["from"], body["to"], body["text"]
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "expected JSON {from, to, text}"}, status=400)
+        if not (
+            isinstance(sender, str)
+            and isinstance(recipient, str)
+            and isinstance(text, str)
+            and _SENDER.fullmatch(sender)
+            and _NUMBER.fullmatch(recipient)
+            and 0 < len(text) <= 3200
+        ):
+            return web.json_response({"error": "from, to or text is not valid"}, status=400)
+        assert self._events is not None
+        sms_hash = await self._events.inbound(
+            InboundSms(sender, recipient, text, self._clock.now())
+        )
+        if sms_hash is None:
+            log.info("inbound SMS refused: no account takes this destination")
+            return web.json_response({"error": "no account takes this destination"}, status=404)
+        return web.json_response({"hash": sms_hash}, status=202)

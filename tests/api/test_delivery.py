@@ -1,0 +1,324 @@
+"""Delivery through the simulator carrier: statuses, receipts, inbound SMS and their webhooks."""
+
+import asyncio
+import base64
+from typing import Any
+
+import pytest
+
+from gateway.app import SERVICES, create_app
+from gateway.carriers.base import DeliveryReceipt
+from gateway.config import Settings
+from tests.helpers import (
+    LOGIN,
+    PASSWORD,
+    FakeClock,
+    Rpc,
+    RpcError,
+    WebhookReceiver,
+    basic_auth,
+)
+
+MO_SECRET = "mo-secret"
+INBOUND_NUMBER = "+33700000000"
+SECRET = "whsec_" + base64.b64encode(b"delivery key").decode()
+DELIVERED = "+33612345678"
+LIVE = ("CREATED", "PENDING", "SENT", "REMOTE_QUEUED")
+
+
+def _delivering(settings: Settings) -> Settings:
+    carrier = settings.carrier.model_copy(
+        update={
+            "dispatch": True,
+            "poll_interval_s": 0.05,
+            "simulator": settings.carrier.simulator.model_copy(
+                update={
+                    "remote_queued_delay_s": 0,
+                    "final_receipt_delay_s": 0,
+                    "mo_secret": MO_SECRET,
+                }
+            ),
+        }
+    )
+    inbound = settings.inbound.model_copy(update={"routes": {INBOUND_NUMBER: LOGIN}})
+    return settings.model_copy(update={"carrier": carrier, "inbound": inbound})
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared test settings, with the dispatcher on and a carrier that answers at once."""
+    return _delivering(settings)
+
+
+async def _until(rpc: Rpc, sms_hash: str, done: Any, timeout_s: float = 10) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        sms = await rpc("sms.get", sms_hash)
+        if done(sms):
+            return sms
+        assert asyncio.get_running_loop().time() < deadline, sms
+        await asyncio.sleep(0.01)
+
+
+def _final(sms: Any) -> bool:
+    return sms["status"] not in LIVE
+
+
+async def test_delivered_message_has_full_history_and_ordered_signed_events(
+    rpc: Rpc, receiver: WebhookReceiver
+) -> None:
+    options = {"webhook": {"endpoint": receiver.url, "options": {"hmac_secret": SECRET}}}
+    sms_hash = await rpc("sms.send", "SMS", DELIVERED, "hello", options)
+    sms = await _until(rpc, sms_hash, _final)
+    assert sms["status"] == "RECEIVED" and sms["status_error"] == ""
+    steps = [(h["old_status"], h["new_status"]) for h in sms["status_history"]]
+    assert steps == [
+        ("", "CREATED"),
+        ("CREATED", "PENDING"),
+        ("PENDING", "SENT"),
+        ("SENT", "REMOTE_QUEUED"),
+        ("REMOTE_QUEUED", "RECEIVED"),
+    ]
+    assert sms["date_sent"] != "0000-00-00 00:00:00" != sms["date_received"]
+    events = [await receiver.next_event() for _ in range(3)]
+    assert [e.json["data"]["status"] for e in events] == ["SENT", "REMOTE_QUEUED", "RECEIVED"]
+    for event in events:
+        assert event.json["type"] == "sms.mt.status_update" and event.json["hook_hash"] is None
+        assert event.json["data"]["hash"] == sms_hash
+        assert event.callr_signature_valid(SECRET) and event.standard_signature_valid(SECRET)
+    assert len({e.json["event_id"] for e in events}) == 3
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "error"),
+    [
+        ("+33612340001", "FAILED", "rejected by the destination network"),
+        ("+33612340002", "EXPIRED", "not delivered within the carrier's validity period"),
+        ("+33612340003", "ERROR", "refused by the carrier: destination barred"),
+    ],
+)
+async def test_reserved_numbers_end_as_documented(
+    rpc: Rpc, api_key: str, number: str, status: str, error: str
+) -> None:
+    sms = await _until(rpc, await rpc("sms.send", "SMS", number, "x", None), _final)
+    assert (sms["status"], sms["status_error"]) == (status, error)
+    assert sms["date_received"] == "0000-00-00 00:00:00"
+
+
+async def test_silent_number_expires_when_its_validity_runs_out(
+    rpc: Rpc, api_key: str, clock: FakeClock
+) -> None:
+    sms_hash = await rpc("sms.send", "SMS", "+33612340004", "x", {"validity_s": 600})
+    sent = await _until(rpc, sms_hash, lambda s: s["status"] == "SENT")
+    await asyncio.sleep(0.2)
+    assert (await rpc("sms.get", sms_hash))["status"] == "SENT"  # no receipt ever comes
+    clock.advance(seconds=601)
+    expired = await _until(rpc, sms_hash, _final)
+    assert (expired["status"], expired["status_error"]) == ("EXPIRED", "validity ran out")
+    assert [h["new_status"] for h in expired["status_history"]][-2:] == ["SENT", "EXPIRED"]
+    assert sent["date_sent"] == expired["date_sent"]
+
+
+async def test_a_duplicate_or_late_receipt_changes_nothing(
+    rpc: Rpc, client: Any, receiver: WebhookReceiver, clock: FakeClock
+) -> None:
+    options = {"webhook": {"endpoint": receiver.url}}
+    sms_hash = await rpc("sms.send", "SMS", DELIVERED, "x", options)
+    delivered = await _until(rpc, sms_hash, _final)
+    for _ in range(3):
+        await receiver.next_event()
+    delivery = client.app[SERVICES].delivery
+    now = clock.now()
+    for status in ("RECEIVED", "REMOTE_QUEUED", "FAILED"):
+        await delivery.receipt(DeliveryReceipt(f"sim-{sms_hash}", status, now))
+    assert await rpc("sms.get", sms_hash) == delivered
+    await asyncio.sleep(0.2)
+    assert receiver.events.empty()
+
+
+async def test_options_validity_is_bounded(rpc: Rpc, api_key: str) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.send", "SMS", DELIVERED, "x", {"validity_s": 10})
+    assert error.value.message == "PROPERTY_VALUE_ERROR [options.validity_s]"
+
+
+async def test_inbound_sms_is_stored_and_forwarded(
+    rpc: Rpc, client: Any, receiver: WebhookReceiver
+) -> None:
+    subscription = await rpc("webhooks.subscribe", "sms.mo", receiver.url, {"hmac_secret": SECRET})
+    body = {"from": "+447400123456", "to": INBOUND_NUMBER, "text": "STOP"}
+    auth = {"Authorization": f"Bearer {MO_SECRET}"}
+    async with client.post("/carrier/simulator/mo", json=body, headers=auth) as response:
+        assert response.status == 202
+        sms_hash = (await response.json())["hash"]
+    sms = await rpc("sms.get", sms_hash)
+    assert (sms["type"], sms["status"], sms["from"], sms["to"]) == (
+        "IN",
+        "RECEIVED",
+        "+447400123456",
+        INBOUND_NUMBER,
+    )
+    assert [(h["old_status"], h["new_status"]) for h in sms["status_history"]] == [("", "RECEIVED")]
+    event = await receiver.next_event()
+    assert event.json["type"] == "sms.mo" and event.json["hook_hash"] == subscription["hash"]
+    assert event.json["data"]["hash"] == sms_hash and event.json["data"]["text"] == "STOP"
+    assert event.standard_signature_valid(SECRET)
+    assert [
+        s["hash"]
+        for s in await rpc("sms.get_list", "IN", sms["date_creation"], sms["date_creation"])
+    ] == [sms_hash]
+
+
+async def test_inbound_route_refuses_without_secret_or_route(client: Any, api_key: str) -> None:
+    body = {"from": "+447400123456", "to": INBOUND_NUMBER, "text": "hi"}
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        async with client.post("/carrier/simulator/mo", json=body, headers=headers) as response:
+            assert response.status == 401
+    auth = {"Authorization": f"Bearer {MO_SECRET}"}
+    unrouted = {**body, "to": "+33700000099"}
+    async with client.post("/carrier/simulator/mo", json=unrouted, headers=auth) as response:
+        assert response.status == 404
+    async with client.post("/carrier/simulator/mo", json={"to": "x"}, headers=auth) as response:
+        assert response.status == 400
+
+
+async def test_inbound_route_is_off_without_a_secret(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    simulator = settings.carrier.simulator.model_copy(update={"mo_secret": ""})
+    plain = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"simulator": simulator})}
+    )
+    client = await aiohttp_client(create_app(plain))
+    async with client.post("/carrier/simulator/mo", json={}) as response:
+        assert response.status in (404, 405)
+
+
+async def test_subscriptions_get_only_their_accounts_events(
+    rpc: Rpc, client: Any, receiver: WebhookReceiver
+) -> None:
+    mine = await rpc("webhooks.subscribe", "sms.mt.status_update", receiver.url, None)
+    assert mine["type"] == "sms.mt.status_update" and mine["options"]["hmac_secret_set"] is False
+    await client.app[SERVICES].accounts.create("bob", "pw")
+    as_bob = basic_auth("bob", "pw")
+    bobs = await rpc("sms.send", "SMS", DELIVERED, "bob", None, auth=as_bob)
+    for _ in range(500):
+        if (await rpc("sms.get", bobs, auth=as_bob))["status"] == "RECEIVED":
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # time for any (wrong) delivery to arrive
+    assert receiver.events.empty()
+    alices = await rpc("sms.send", "SMS", DELIVERED, "alice", None)
+    events = [await receiver.next_event() for _ in range(3)]
+    assert {e.json["data"]["hash"] for e in events} == {alices}
+    assert {e.json["hook_hash"] for e in events} == {mine["hash"]}
+
+
+async def test_webhook_subscription_methods(
+    rpc: Rpc, api_key: str, receiver: WebhookReceiver
+) -> None:
+    assert await rpc("webhooks.get_event_types") == [
+        "sms.mt.status_update",
+        "sms.mo",
+        "job.status_update",
+    ]
+    first = await rpc("webhooks.subscribe", "sms.mo", receiver.url, None)
+    second = await rpc(
+        "webhooks.subscribe",
+        "job.status_update",
+        receiver.url,
+        {"hmac_secret": "k", "hmac_algo": "SHA1"},
+    )
+    assert second["options"] == {"hmac_algo": "SHA1", "hmac_secret_set": True}
+    assert [w["hash"] for w in await rpc("webhooks.get_list")] == [first["hash"], second["hash"]]
+    assert await rpc("webhooks.unsubscribe", first["hash"]) is True
+    assert [w["hash"] for w in await rpc("webhooks.get_list")] == [second["hash"]]
+    for params, message in (
+        (("webhooks.unsubscribe", first["hash"]), "PROPERTY_VALUE_ERROR [hash]"),
+        (("webhooks.subscribe", "sms.other", receiver.url, None), "PROPERTY_VALUE_ERROR [type]"),
+        (("webhooks.subscribe", "sms.mo", "ftp://x", None), "INVALID_PARAM_FORMAT [endpoint]"),
+    ):
+        with pytest.raises(RpcError) as error:
+            await rpc(*params)
+        assert error.value.message == message
+    # A job's end goes to the job.status_update subscription too, with its hook_hash.
+    job = await rpc("sms.export_async", None, None)
+    event = await receiver.next_event()
+    assert event.json["data"]["hash"] == job and event.json["hook_hash"] == second["hash"]
+
+
+async def test_push_dlr_url_gets_events_with_its_credentials(
+    rpc: Rpc, api_key: str, receiver: WebhookReceiver
+) -> None:
+    options = {
+        "push_dlr_enabled": True,
+        "push_dlr_url": receiver.url,
+        "push_dlr_url_auth": "dlr:s3cret",
+    }
+    sms_hash = await rpc("sms.send", "SMS", DELIVERED, "x", options)
+    event = await receiver.next_event()
+    assert event.json["data"]["hash"] == sms_hash
+    assert event.headers["Authorization"] == basic_auth("dlr", "s3cret")
+
+
+async def test_pending_messages_are_sent_exactly_once_after_a_restart(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    held = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
+    )
+    first = await aiohttp_client(create_app(held, clock=clock))
+    await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    calls = [
+        {"jsonrpc": "2.0", "id": i, "method": "sms.send", "params": ["SMS", DELIVERED, f"m{i}"]}
+        for i in range(50)
+    ]
+    async with first.post("/json-rpc/v1.1/", json=calls, headers=auth) as response:
+        hashes = [answer["result"] for answer in await response.json()]
+    await first.close()
+
+    second = await aiohttp_client(create_app(settings, clock=clock))
+
+    async def get(sms_hash: str) -> Any:
+        call = {"jsonrpc": "2.0", "id": 1, "method": "sms.get", "params": [sms_hash]}
+        async with second.post("/json-rpc/v1.1/", json=call, headers=auth) as response:
+            return (await response.json())["result"]
+
+    for sms_hash in hashes:
+        for _ in range(500):
+            sms = await get(sms_hash)
+            if sms["status"] == "RECEIVED":
+                break
+            await asyncio.sleep(0.01)
+        steps = [h["new_status"] for h in sms["status_history"]]
+        assert steps == ["CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED"], sms
+
+
+async def test_account_throughput_limit_queues_rather_than_refuses(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    limited = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"account_max_messages_per_s": 20})}
+    )
+    client = await aiohttp_client(create_app(limited, clock=clock))
+    await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    calls = [
+        {"jsonrpc": "2.0", "id": i, "method": "sms.send", "params": ["SMS", DELIVERED, f"m{i}"]}
+        for i in range(40)
+    ]
+    async with client.post("/json-rpc/v1.1/", json=calls, headers=auth) as response:
+        assert all("result" in answer for answer in await response.json())
+    store = client.app[SERVICES].store
+    counts: list[int] = []
+    for _ in range(400):
+        rows = await store._read("SELECT COUNT(*) FROM messages WHERE status = 'PENDING'", ())
+        counts.append(rows[0][0])
+        if counts[-1] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert counts[-1] == 0  # every message went, none was refused
+    assert max(counts[1:] or [0]) > 0  # some waited their turn behind the limit
+    rows = await store._read("SELECT COUNT(*) FROM messages WHERE status = 'ERROR'", ())
+    assert rows[0][0] == 0
