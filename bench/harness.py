@@ -75,12 +75,23 @@ class Gateway:
 
 
 @contextmanager
-def gateway(workdir: Path, db: Path | None = None) -> Iterator[Gateway]:
+def gateway(
+    workdir: Path, db: Path | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Gateway]:
     """A real `sms-gateway serve` (on a fresh database unless `db` is given), run from
-    `workdir` so that its relative paths (exports) land there."""
+    `workdir` so that its relative paths (exports) land there. `settings` replaces lines of
+    the shipped config.toml: {"key = old value": "key = new value"}."""
     port = free_port()
     db = db or workdir / f"bench-{port}.db"
     config = REPO_ROOT / "config.toml"
+    if settings:
+        text = config.read_text()
+        for old, new in settings.items():
+            if old not in text:
+                raise ValueError(f"config.toml has no line {old!r}")
+            text = text.replace(old, new)
+        config = workdir / f"bench-{port}.toml"
+        config.write_text(text)
     args = [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--db", str(db)]
     url = f"http://127.0.0.1:{port}"
     with process([*args, "--port", str(port)], f"{url}/healthz", cwd=workdir) as child:

@@ -17,6 +17,7 @@ from gateway.store.base import (
     Message,
     MessageEvents,
     NewMessage,
+    OutboxEvent,
     SearchCriteria,
     SortOrder,
     StatusChange,
@@ -207,7 +208,8 @@ async def _transitions(
 ) -> list[Message | None]:
     """Batch operation: each message moves forward (never back) and queues its events."""
     moved: list[Message | None] = []
-    for transition, events in payloads:
+    events: list[OutboxEvent] = []
+    for transition, events_for in payloads:
         at_ms = to_ms(transition.at)
         key: int | str | None
         if transition.row_id is not None:
@@ -240,8 +242,10 @@ async def _transitions(
         found = list(rows)
         message = _message_from_row(found[0]) if found else None
         if message is not None:
-            await insert_events(connection, events(message))
+            events.extend(events_for(message))
         moved.append(message)
+    # One insert for the whole round's events, in transition order.
+    await insert_events(connection, events)
     return moved
 
 
