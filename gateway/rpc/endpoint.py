@@ -7,15 +7,15 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from jsonrpcserver import Error, Success
 from jsonrpcserver.async_dispatcher import dispatch_request
-from jsonrpcserver.codes import ERROR_INVALID_REQUEST, ERROR_PARSE_ERROR
+from jsonrpcserver.codes import ERROR_INVALID_REQUEST, ERROR_METHOD_NOT_FOUND, ERROR_PARSE_ERROR
 from jsonrpcserver.dispatcher import create_request, to_response
 from jsonrpcserver.methods import Methods
-from jsonrpcserver.response import to_serializable
+from jsonrpcserver.response import to_serializable_one
 from jsonrpcserver.result import Result
 from jsonrpcserver.sentinels import NOID
 from pydantic import ValidationError
@@ -124,7 +124,12 @@ async def _dispatch_one(entry: Any, context: CallContext) -> Any:
     _, result = await dispatch_request(DISPATCH_TABLE, context, request)
     if request.id is NOID:
         return None
-    return to_serializable(to_response(request, result))
+    answer = cast(dict[str, Any], to_serializable_one(to_response(request, result)))
+    error = answer.get("error")
+    if error is not None and error["code"] == ERROR_METHOD_NOT_FOUND:
+        # jsonrpcserver puts the caller's method name in `data`; errors never echo input.
+        error["data"] = {"reason": "no such method"}
+    return answer
 
 
 def _protocol_error(code: int, message: str, data: str) -> dict[str, Any]:

@@ -61,6 +61,13 @@ def _sender(value: str) -> str:
     )
 
 
+def _number_or_shortcode(value: str) -> str:
+    # An outbound SMS goes to an E.164 number; an inbound one may be sent to a shortcode.
+    if is_e164(value) or SHORTCODE_SHAPE.fullmatch(value):
+        return value
+    raise _format_error("must be an E.164 phone number or a shortcode")
+
+
 def _endpoint(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 2048:
@@ -170,7 +177,9 @@ def _statuses(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise PydanticCustomError("status_type", "must be a status or a list of statuses")
-    if not items or not set(items) <= STATUSES:
+    if not items:
+        raise PydanticCustomError("invalid_value", "must name at least one status")
+    if not set(items) <= STATUSES:
         raise PydanticCustomError("invalid_value", f"must be among {', '.join(sorted(STATUSES))}")
     return tuple(dict.fromkeys(items))
 
@@ -211,8 +220,8 @@ Statuses = Annotated[
 class SearchFilters(_Params):
     type: Literal["IN", "OUT"] | None = None
     hash: ObjectHash | None = None
-    sender: Annotated[str, Field(max_length=16)] | None = Field(None, alias="from")
-    to: Annotated[str, Field(max_length=16)] | None = None
+    sender: SmsSender | None = Field(None, alias="from")
+    to: Annotated[str, AfterValidator(_number_or_shortcode)] | None = None
     text: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     nature: Literal["ALERTING", "MARKETING"] | None = None
     status: Statuses | None = None

@@ -48,6 +48,7 @@ async def test_unknown_method(post: Any) -> None:
     status, body = await post({"jsonrpc": "2.0", "method": "foobar", "id": "1"})
     assert status == 200
     assert body["error"]["code"] == -32601 and body["id"] == "1"
+    assert "foobar" not in str(body["error"])  # never echoes the input
 
 
 async def test_invalid_json(post: Any) -> None:

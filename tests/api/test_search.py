@@ -365,3 +365,24 @@ async def test_concurrent_searches_and_sends(rpc: Rpc, history: list[Row]) -> No
         *(rpc("sms.send", "SMS", RECIPIENTS[0], "x", None) for _ in range(10)),
     )
     assert all(r["total"] == 8 for r in results[:10])
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"to": "abc"}, "INVALID_PARAM_FORMAT [filters.to]"),
+        ({"from": "!!"}, "INVALID_PARAM_FORMAT [filters.from]"),
+    ],
+)
+async def test_number_filters_have_the_send_formats(
+    rpc: Rpc, api_key: str, filters: Any, message: str
+) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.search", filters, None)
+    assert error.value.message == message
+
+
+async def test_empty_status_list_says_so(rpc: Rpc, api_key: str) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.search", {"status": []}, None)
+    assert error.value.data["reason"] == "must name at least one status"
