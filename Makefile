@@ -23,9 +23,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The benchmarks need wrk (apt-get install wrk); the search and export ones build a
+# 1,000,000-message store in /tmp/search-1m.db once (about 100 s) and reuse it.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_encoding.py
 	$(BIN)/python bench/bench_send.py
+	$(BIN)/python bench/bench_search.py --db /tmp/search-1m.db
+	$(BIN)/python bench/bench_export.py --db /tmp/search-1m.db
+	$(BIN)/python bench/bench_delivery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

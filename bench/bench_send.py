@@ -74,7 +74,9 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as workdir,
         process(echo_server, echo_url),
-        gateway(Path(workdir)) as server,
+        # The carrier is paused: this measures the API and the store, not delivery
+        # (bench_delivery.py measures that).
+        gateway(Path(workdir), settings={"dispatch = true": "dispatch = false"}) as server,
     ):
         url, db = server.url, server.db
         create_account(db, LOGIN, PASSWORD)
