@@ -14,11 +14,12 @@ from aiohttp import web
 from gateway.app import create_app, open_store
 from gateway.clock import SystemClock
 from gateway.config import Settings, load_settings
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, InvalidParamFormat
 from gateway.replay.fixtures import FixtureError
 from gateway.replay.recorder import Recorder, recorder_app
 from gateway.replay.runner import DEFAULT_URL, Profile, parse_profile, profiles_from, replay
 from gateway.services.container import build_services
+from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -49,15 +50,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _accounts(args: argparse.Namespace) -> int:
+async def _operate(args: argparse.Namespace) -> int:
+    """`accounts` and `numbers`: operators' commands, straight on the store."""
     settings = _settings(args)
     store = open_store(settings)
     await store.open()
     try:
         services = build_services(settings, store, SystemClock())
-        if args.accounts_command == "create":
+        if args.command == "numbers":
+            if not (is_e164(args.number) or SHORTCODE_SHAPE.fullmatch(args.number)):
+                raise InvalidParamFormat("number", "not an E.164 number or a shortcode")
+            account = await services.accounts.by_login(args.login)
+            owned = await services.numbers.create(
+                account.id, args.number, not args.sms_disabled, args.label
+            )
+            added = {"login": account.login, "number": owned.number}
+            print(json.dumps({**added, "sms_enabled": owned.sms_enabled}))
+        elif args.accounts_command == "create":
             created = await services.accounts.create(args.login, args.password)
             print(json.dumps({"login": created.account.login, "api_key": created.api_key}))
+        elif args.accounts_command == "senders":
+            account = await services.accounts.by_login(args.login)
+            for sender in args.allow:
+                await store.approve_sender(account.id, sender, approved=True)
+            for sender in args.remove:
+                await store.approve_sender(account.id, sender, approved=False)
+            approved = sorted(await store.approved_senders(account.id))
+            print(json.dumps({"login": account.login, "approved_senders": approved}))
         else:
             for account in await services.accounts.list():
                 print(json.dumps({"login": account.login, "created_at": str(account.created_at)}))
@@ -133,6 +152,23 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("login")
     create.add_argument("--password", required=True)
     account_commands.add_parser("list", parents=[common], help="list accounts")
+    senders = account_commands.add_parser(
+        "senders",
+        parents=[common],
+        help="approve alphanumeric senders: once any is, only those (and SMS) may be used",
+    )
+    senders.add_argument("login")
+    senders.add_argument("--allow", action="append", default=[], metavar="NAME")
+    senders.add_argument("--remove", action="append", default=[], metavar="NAME")
+    numbers = commands.add_parser("numbers", help="manage numbers")
+    number_commands = numbers.add_subparsers(dest="numbers_command", required=True)
+    add_number = number_commands.add_parser(
+        "add", parents=[common], help="register a number or shortcode to an account"
+    )
+    add_number.add_argument("login")
+    add_number.add_argument("number", help="E.164 number (+33612345678) or shortcode")
+    add_number.add_argument("--label", default="")
+    add_number.add_argument("--sms-disabled", action="store_true")
     replay = commands.add_parser("replay", help="replay fixture files against a running gateway")
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON Lines fixtures")
     replay.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
@@ -165,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _replay(args)
     if args.command == "record":
         return _record(args)
-    return asyncio.run(_accounts(args))
+    return asyncio.run(_operate(args))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ class MessagingSettings(_Table):
     # An undelivered message is given up as EXPIRED after this long (options.validity_s may
     # shorten it).
     validity_s: int = Field(48 * 3600, ge=60)
+    # Recipients of one sms.send_batch.
+    max_batch_recipients: int = Field(100, ge=1, le=1000)
 
 
 class SearchSettings(_Table):
@@ -99,11 +101,6 @@ class CarrierSettings(_Table):
     simulator: SimulatorSettings = SimulatorSettings()
 
 
-class InboundSettings(_Table):
-    # Destination number -> account login that receives its inbound SMS.
-    routes: dict[str, str] = Field(default_factory=dict)
-
-
 class PricingSettings(_Table):
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     # Price of one SMS part by ISO 3166 alpha-2 destination country.
@@ -137,7 +134,6 @@ class Settings(_Table):
     exports: ExportSettings = ExportSettings()
     webhooks: WebhookSettings = WebhookSettings()
     carrier: CarrierSettings = CarrierSettings()
-    inbound: InboundSettings = InboundSettings()
     pricing: PricingSettings = PricingSettings()
 
 

@@ -7,16 +7,25 @@ from typing import Any
 from pydantic import BaseModel
 
 from gateway.rpc.params import (
+    ControlSmsParams,
     CountForBodyParams,
     ExportParams,
     GetListParams,
     GetParams,
     JobIdParams,
     NoParams,
+    NumberCountParams,
+    NumberCreateParams,
+    NumberFiltersParam,
+    NumberOptions,
+    NumberParams,
+    NumberSearchOptions,
+    NumberSearchParams,
     QuoteParams,
     SearchFilters,
     SearchOptions,
     SearchParams,
+    SendBatchParams,
     SendParams,
     SmsOptions,
     SubscribeParams,
@@ -26,17 +35,21 @@ from gateway.rpc.params import (
 )
 from gateway.services.container import Services
 from gateway.services.messaging import SendOptions
+from gateway.services.numbers import NumberPageRequest
 from gateway.services.search import MessageFilters, PageRequest
 from gateway.services.subscriptions import EVENT_TYPES
 from gateway.services.wire import (
     CharsetMappingResult,
     JobResult,
+    NumberResult,
+    NumberSearchResults,
     QuoteResult,
     SearchResults,
+    SendBatchResult,
     SmsResult,
     WebhookResult,
 )
-from gateway.store.base import Account, SortOrder, WebhookTarget
+from gateway.store.base import Account, NumberFilters, SortOrder, WebhookTarget
 
 # The account is None only for public methods, which the endpoint lets through unauthenticated.
 Handler = Callable[[Services, Any, Any], Awaitable[Any]]
@@ -86,6 +99,16 @@ async def send(services: Services, account: Account, p: SendParams) -> str:
         p.options, p.options.model_dump(exclude_unset=True) if p.options else None
     )
     return await services.messaging.send(account.id, p.sender, p.to, p.body, options)
+
+
+@rpc_method("sms.send_batch", params=("from", "to_list", "body", "options"), model=SendBatchParams)
+async def send_batch(services: Services, account: Account, p: SendBatchParams) -> dict[str, Any]:
+    """One text to many recipients; each is sent or refused on its own."""
+    options = _send_options(
+        p.options, p.options.model_dump(exclude_unset=True) if p.options else None
+    )
+    outcome = await services.messaging.send_batch(account.id, p.sender, p.to_list, p.body, options)
+    return SendBatchResult.of(outcome).model_dump()
 
 
 @rpc_method("sms.get", params=("id",), model=GetParams)
@@ -186,6 +209,69 @@ async def list_webhooks(services: Services, account: Account, p: NoParams) -> li
 async def event_types(services: Services, account: Account, p: NoParams) -> list[str]:
     """The event types a webhook can subscribe to."""
     return list(EVENT_TYPES)
+
+
+def _number_filters(filters: NumberFiltersParam | None) -> NumberFilters:
+    if filters is None:
+        return NumberFilters()
+    return NumberFilters(filters.sms_enabled, filters.prefix, filters.date_from, filters.date_to)
+
+
+@rpc_method("numbers.create", params=("number", "options"), model=NumberCreateParams)
+async def create_number(
+    services: Services, account: Account, p: NumberCreateParams
+) -> dict[str, Any]:
+    """Register an E.164 number or a shortcode to the account."""
+    options = p.options or NumberOptions()
+    enabled = True if options.sms_enabled is None else options.sms_enabled
+    owned = await services.numbers.create(account.id, p.number, enabled, options.label or "")
+    return NumberResult.of(owned).model_dump()
+
+
+@rpc_method("numbers.get", params=("number",), model=NumberParams)
+async def get_number(services: Services, account: Account, p: NumberParams) -> dict[str, Any]:
+    """One number of the account."""
+    return NumberResult.of(await services.numbers.get(account.id, p.number)).model_dump()
+
+
+@rpc_method("numbers.delete", params=("number",), model=NumberParams)
+async def delete_number(services: Services, account: Account, p: NumberParams) -> bool:
+    """Give a number up."""
+    await services.numbers.delete(account.id, p.number)
+    return True
+
+
+@rpc_method("numbers.control_sms", params=("number", "action"), model=ControlSmsParams)
+async def control_sms(services: Services, account: Account, p: ControlSmsParams) -> bool:
+    """Enable or disable SMS on a number (sending from it and receiving on it)."""
+    await services.numbers.control_sms(account.id, p.number, p.action == "enable")
+    return True
+
+
+@rpc_method("numbers.count", params=("filters",), model=NumberCountParams)
+async def count_numbers(services: Services, account: Account, p: NumberCountParams) -> int:
+    """How many numbers of the account match the filters."""
+    return await services.numbers.count(account.id, _number_filters(p.filters))
+
+
+@rpc_method("numbers.search", params=("filters", "options"), model=NumberSearchParams)
+async def search_numbers(
+    services: Services, account: Account, p: NumberSearchParams
+) -> dict[str, Any]:
+    """The account's numbers: filters, sort, offset or cursor paging, exact total."""
+    options = p.options or NumberSearchOptions()
+    field, _, direction = (options.sort or "").partition(":")
+    if not direction and field in ("asc", "desc"):
+        field, direction = "", field
+    request = NumberPageRequest(
+        offset=options.offset,
+        limit=options.limit,
+        by_number=field == "number",
+        descending=direction == "desc",
+        cursor=options.cursor,
+    )
+    page = await services.numbers.search(account.id, _number_filters(p.filters), request)
+    return NumberSearchResults.of(page).model_dump()
 
 
 @rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)

@@ -281,3 +281,90 @@ class SubscribeParams(_Params):
 
 class SubscriptionHashParams(_Params):
     hash: str
+
+
+def _owned_number(value: str) -> str:
+    if is_e164(value) or SHORTCODE_SHAPE.fullmatch(value):
+        return value
+    raise _format_error("must be an E.164 phone number or a shortcode")
+
+
+def _number_prefix(value: str) -> str:
+    if re.fullmatch(r"\+?[0-9]{1,15}", value):
+        return value
+    raise _format_error("must be the start of a number: an optional + and digits")
+
+
+OwnedNumberParam = Annotated[str, AfterValidator(_owned_number)]
+
+
+class NumberOptions(_Params):
+    sms_enabled: bool | None = None
+    label: Annotated[str, Field(max_length=100)] | None = None
+
+
+class NumberCreateParams(_Params):
+    number: OwnedNumberParam
+    options: NumberOptions | None = None
+
+
+class NumberParams(_Params):
+    number: str
+
+
+class ControlSmsParams(_Params):
+    number: str
+    action: Literal["enable", "disable"]
+
+
+class NumberFiltersParam(_Params):
+    sms_enabled: bool | None = None
+    prefix: Annotated[str, AfterValidator(_number_prefix)] | None = None
+    date_from: DatetimeFrom | None = None
+    date_to: DatetimeTo | None = None
+
+    @field_validator("date_to")
+    @classmethod
+    def _after_date_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        date_from = info.data.get("date_from")
+        if value is not None and date_from is not None and date_from > value:
+            raise PydanticCustomError("invalid_value", "must not be before date_from")
+        return value
+
+
+def _number_sort(value: str) -> str:
+    field, _, direction = value.partition(":")
+    if not direction and field in ("asc", "desc"):
+        field, direction = "date_creation", field
+    if (field or "date_creation") not in ("date_creation", "number") or direction not in (
+        "",
+        "asc",
+        "desc",
+    ):
+        raise PydanticCustomError(
+            "invalid_value", "must be field:asc or field:desc, field date_creation or number"
+        )
+    return value
+
+
+class NumberSearchOptions(_Params):
+    offset: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    sort: Annotated[str, AfterValidator(_number_sort)] | None = None
+    cursor: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+
+
+class NumberCountParams(_Params):
+    filters: NumberFiltersParam | None = None
+
+
+class NumberSearchParams(_Params):
+    filters: NumberFiltersParam | None = None
+    options: NumberSearchOptions | None = None
+
+
+class SendBatchParams(_Params):
+    sender: SmsSender = Field(alias="from")
+    to_list: Annotated[list[str], Field(min_length=1, max_length=1000)]
+    body: Body
+    options: SmsOptions | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from gateway.clock import Clock
 from gateway.config import AuthSettings
-from gateway.errors import PropertyValueError
+from gateway.errors import NotFound, PropertyValueError
 from gateway.services.credentials import (
     API_KEY_HEX_LENGTH,
     api_key_digest,
@@ -90,6 +90,12 @@ class AccountService:
 
     async def list(self) -> list[Account]:
         return await self._store.list_accounts()
+
+    async def by_login(self, login: str) -> Account:
+        credentials = await self._store.credentials_for_login(login)
+        if credentials is None:
+            raise NotFound("login")
+        return credentials.account
 
     async def authenticate_basic(self, token: str) -> Account | None:
         """A Basic credential, base64(`login:password`); cached by a digest of the token."""

@@ -9,6 +9,7 @@ from gateway.services.accounts import AccountService
 from gateway.services.delivery import DeliveryService
 from gateway.services.jobs import JobService
 from gateway.services.messaging import MessagingService
+from gateway.services.numbers import NumberService
 from gateway.services.pricing import PriceList
 from gateway.services.search import SearchService
 from gateway.services.subscriptions import SubscriptionService
@@ -24,6 +25,7 @@ class Services:
     jobs: JobService
     subscriptions: SubscriptionService
     delivery: DeliveryService
+    numbers: NumberService
     # Set whenever webhook events are committed to the outbox.
     events_queued: asyncio.Event
     # Set whenever new outbound messages are committed.
@@ -42,9 +44,8 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
         search=search,
         jobs=JobService(store, search, subscriptions, clock, events_queued),
         subscriptions=subscriptions,
-        delivery=DeliveryService(
-            store, subscriptions, settings.inbound, prices.currency, clock, events_queued
-        ),
+        delivery=DeliveryService(store, subscriptions, prices.currency, clock, events_queued),
+        numbers=NumberService(store, clock),
         events_queued=events_queued,
         messages_queued=messages_queued,
     )

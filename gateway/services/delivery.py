@@ -7,7 +7,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from gateway.carriers.base import DeliveryReceipt, InboundSms, SubmitResult
 from gateway.clock import Clock
-from gateway.config import InboundSettings
 from gateway.encoding import segment
 from gateway.services.numbering import NotE164, country_of
 from gateway.services.subscriptions import SubscriptionService
@@ -58,14 +57,12 @@ class DeliveryService:
         self,
         store: Store,
         subscriptions: SubscriptionService,
-        inbound: InboundSettings,
         currency: str,
         clock: Clock,
         events_queued: asyncio.Event,
     ) -> None:
         self._store = store
         self._subscriptions = subscriptions
-        self._inbound = inbound
         self._currency = currency
         self._clock = clock
         self._events_queued = events_queued
@@ -134,12 +131,12 @@ class DeliveryService:
             self._events_queued.set()
 
     async def inbound(self, sms: InboundSms) -> str | None:
-        """Store an inbound SMS for the account the destination routes to; `sms.mo` events."""
-        login = self._inbound.routes.get(sms.recipient)
-        credentials = await self._store.credentials_for_login(login) if login else None
-        if credentials is None:
+        """Store an inbound SMS for the owner of the destination number (if it takes SMS);
+        `sms.mo` events to its subscriptions."""
+        owned = await self._store.number(sms.recipient)
+        if owned is None or not owned.sms_enabled:
             return None
-        account_id = credentials.account.id
+        account_id = owned.account_id
         segmentation = segment(sms.text)
         try:
             country: str | None = country_of(sms.sender)

@@ -1,11 +1,13 @@
 """Sending, fetching and pricing SMS: the domain rules between the RPC layer and the store."""
 
 import asyncio
+import json
 import re
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.clock import Clock
 from gateway.config import MessagingSettings
@@ -16,8 +18,14 @@ from gateway.encoding import (
     Segmentation,
     segment,
 )
-from gateway.errors import FeatureNotAllowed, NotFound, RoutingError
-from gateway.services.numbering import country_of
+from gateway.errors import (
+    INVALID_PARAMS_CODE,
+    FeatureNotAllowed,
+    NotFound,
+    PropertyValueError,
+    RoutingError,
+)
+from gateway.services.numbering import country_of, is_e164
 from gateway.services.pricing import PriceList
 from gateway.store.base import (
     IdempotencyKey,
@@ -25,12 +33,15 @@ from gateway.store.base import (
     MessageStore,
     Nature,
     NewMessage,
+    NumberStore,
     StatusChange,
 )
 
 # API.md `sms_sender`: 1 to 11 of [A-Za-z0-9 _-] with at least one letter.
 ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 _-]{1,11}")
 STOP_PLACEHOLDER = "%STOPNUM%"
+# API.md: `SMS` is always an allowed sender.
+ALWAYS_ALLOWED_SENDER = "SMS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +73,52 @@ class CharsetMapping:
     mapping: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class BatchSent:
+    to: str
+    hash: str
+    parts: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFailed:
+    to: str
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    sent: list[BatchSent]
+    failed: list[BatchFailed]
+    parts: int
+
+
+def _outcome_to_json(outcome: BatchOutcome) -> str:
+    return json.dumps(asdict(outcome), separators=(",", ":"))
+
+
+def _outcome_from_json(text: str) -> BatchOutcome:
+    data = json.loads(text)
+    return BatchOutcome(
+        [BatchSent(**item) for item in data["sent"]],
+        [BatchFailed(**item) for item in data["failed"]],
+        data["parts"],
+    )
+
+
+class MessagingStore(MessageStore, NumberStore, Protocol):
+    pass
+
+
+# Approved senders change from the command line (another process): re-read them this often.
+_APPROVED_SENDERS_TTL_S = 5.0
+
+
 class MessagingService:
     def __init__(
         self,
-        store: MessageStore,
+        store: MessagingStore,
         settings: MessagingSettings,
         prices: PriceList,
         clock: Clock,
@@ -77,18 +130,34 @@ class MessagingService:
         self._clock = clock
         # Set after messages are committed, so the dispatcher hands them on at once.
         self._messages_queued = messages_queued
+        self._approved: dict[int, tuple[frozenset[str], float]] = {}
 
     def _prepare_text(self, body: str) -> str:
         return body.replace(STOP_PLACEHOLDER, self._settings.stop_number)
 
-    def _check_sender(self, sender: str) -> str:
+    async def _check_sender(self, account_id: int, sender: str) -> str:
         """The sender as sent; the RPC layer has already checked its shape."""
         if sender == "":
             return self._settings.default_sender
-        if sender == self._settings.default_sender or ALPHANUMERIC_SENDER.fullmatch(sender):
+        if sender in (self._settings.default_sender, ALWAYS_ALLOWED_SENDER):
             return sender
-        # A number or shortcode must be an SMS-enabled number of the account.
-        raise FeatureNotAllowed("from", "not an SMS-enabled number of this account")
+        if ALPHANUMERIC_SENDER.fullmatch(sender):
+            approved = await self._approved_senders(account_id)
+            if approved and sender not in approved:
+                raise FeatureNotAllowed("from", "not an approved sender of this account")
+            return sender
+        owned = await self._store.number(sender)
+        if owned is None or owned.account_id != account_id or not owned.sms_enabled:
+            raise FeatureNotAllowed("from", "not an SMS-enabled number of this account")
+        return sender
+
+    async def _approved_senders(self, account_id: int) -> frozenset[str]:
+        cached = self._approved.get(account_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        approved = await self._store.approved_senders(account_id)
+        self._approved[account_id] = (approved, time.monotonic() + _APPROVED_SENDERS_TTL_S)
+        return approved
 
     def _price(self, to: str, parts: int) -> tuple[str, Decimal, Decimal]:
         country = country_of(to)
@@ -101,12 +170,77 @@ class MessagingService:
         self, account_id: int, sender: str, to: str, body: str, options: SendOptions
     ) -> str:
         """Store a new outbound SMS, queued for the carrier, and answer its hash once committed."""
-        sent_from = self._check_sender(sender)
+        sent_from = await self._check_sender(account_id, sender)
         segmentation = segment(self._prepare_text(body), options.force_encoding)
-        country, _, cost = self._price(to, segmentation.part_count)
         now = self._clock.now()
+        message = self._outbound(account_id, sent_from, to, segmentation, options, now)
+        idempotency = None
+        if options.idempotency_key is not None:
+            window = timedelta(seconds=self._settings.idempotency_window_s)
+            idempotency = IdempotencyKey(options.idempotency_key, now - window)
+        message_hash = await self._store.insert_message(message, idempotency)
+        self._messages_queued.set()
+        return message_hash
+
+    async def send_batch(
+        self, account_id: int, sender: str, recipients: list[str], body: str, options: SendOptions
+    ) -> BatchOutcome:
+        """One text to many recipients, each accepted or refused on its own; every accepted
+        message is committed (in one group commit) before the answer."""
+        most = self._settings.max_batch_recipients
+        if len(recipients) > most:
+            raise PropertyValueError("to_list", f"at most {most} recipients")
+        now = self._clock.now()
+        window_start = now - timedelta(seconds=self._settings.idempotency_window_s)
+        key = options.idempotency_key
+        if key is not None:
+            earlier = await self._store.batch_answer(account_id, key, window_start)
+            if earlier is not None:
+                return _outcome_from_json(earlier)
+        sent_from = await self._check_sender(account_id, sender)
+        segmentation = segment(self._prepare_text(body), options.force_encoding)
+        accepted: list[tuple[str, NewMessage]] = []
+        failed: list[BatchFailed] = []
+        for to in dict.fromkeys(recipients):  # a recipient given twice is sent once
+            if not is_e164(to):
+                failed.append(BatchFailed(to, INVALID_PARAMS_CODE, "INVALID_PARAM_FORMAT [to]"))
+                continue
+            try:
+                message = self._outbound(account_id, sent_from, to, segmentation, options, now)
+            except RoutingError as exc:
+                failed.append(BatchFailed(to, exc.code, exc.message))
+                continue
+            accepted.append((to, message))
+        hashes = await asyncio.gather(
+            *(self._store.insert_message(message, None) for _, message in accepted)
+        )
+        if accepted:
+            self._messages_queued.set()
+        outcome = BatchOutcome(
+            [BatchSent(to, h, m.parts) for (to, m), h in zip(accepted, hashes, strict=True)],
+            failed,
+            sum(m.parts for _, m in accepted),
+        )
+        if key is not None:
+            # A concurrent call with the same key may have answered first: its answer wins.
+            kept = await self._store.keep_batch_answer(
+                account_id, key, _outcome_to_json(outcome), now, window_start
+            )
+            outcome = _outcome_from_json(kept)
+        return outcome
+
+    def _outbound(
+        self,
+        account_id: int,
+        sent_from: str,
+        to: str,
+        segmentation: Segmentation,
+        options: SendOptions,
+        now: datetime,
+    ) -> NewMessage:
+        country, _, cost = self._price(to, segmentation.part_count)
         validity_s = min(options.validity_s or self._settings.validity_s, self._settings.validity_s)
-        message = NewMessage(
+        return NewMessage(
             account_id=account_id,
             direction="OUT",
             sender=sent_from,
@@ -128,13 +262,6 @@ class MessagingService:
             ),
             expires_at=now + timedelta(seconds=validity_s),
         )
-        idempotency = None
-        if options.idempotency_key is not None:
-            window = timedelta(seconds=self._settings.idempotency_window_s)
-            idempotency = IdempotencyKey(options.idempotency_key, now - window)
-        message_hash = await self._store.insert_message(message, idempotency)
-        self._messages_queued.set()
-        return message_hash
 
     async def get(self, account_id: int, message_hash: str) -> Message:
         message = await self._store.get_message(account_id, message_hash)

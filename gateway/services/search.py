@@ -68,12 +68,12 @@ def _fingerprint(filters: MessageFilters, order: SortOrder) -> str:
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 
-def _encode_cursor(fingerprint: str, keyset: Keyset) -> str:
+def encode_cursor(fingerprint: str, keyset: Keyset) -> str:
     raw = json.dumps([fingerprint, keyset.value, keyset.row_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, fingerprint: str) -> Keyset:
+def decode_cursor(cursor: str, fingerprint: str) -> Keyset:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         bound_to, value, row_id = json.loads(raw)
@@ -115,7 +115,7 @@ class SearchService:
         if request.cursor is not None and request.offset:
             raise PropertyValueError("options.cursor", "a cursor does not combine with offset")
         fingerprint = _fingerprint(filters, request.order)
-        after = _decode_cursor(request.cursor, fingerprint) if request.cursor else None
+        after = decode_cursor(request.cursor, fingerprint) if request.cursor else None
         criteria = self.criteria(filters)
         # The exact total first: it is cheap through the filters' indexes, and how small it is
         # tells the store how to read the page.
@@ -135,7 +135,7 @@ class SearchService:
         if has_more:
             last = page[-1]
             keyset = Keyset(_sort_value(last, request.order.field), last.row_id)
-            next_cursor = _encode_cursor(fingerprint, keyset)
+            next_cursor = encode_cursor(fingerprint, keyset)
         return SearchPage(total, request.offset, request.limit, has_more, next_cursor, page)
 
     async def list_between(

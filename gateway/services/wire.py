@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services.messaging import CharsetMapping, Quote
+from gateway.services.messaging import BatchOutcome, CharsetMapping, Quote
+from gateway.services.numbers import NumberPage
 from gateway.services.search import SearchPage
-from gateway.store.base import Job, Message, Subscription
+from gateway.store.base import Job, Message, OwnedNumber, Subscription
 
 UNSET_DATETIME = "0000-00-00 00:00:00"
 
@@ -201,4 +202,70 @@ class WebhookResult(_Result):
                 hmac_algo=target.hmac_algo, hmac_secret_set=bool(target.hmac_secret)
             ),
             date_creation=wire_datetime(subscription.created_at),
+        )
+
+
+class NumberResult(_Result):
+    number: str
+    sms_enabled: bool
+    label: str
+    date_creation: str
+    date_update: str
+
+    @classmethod
+    def of(cls, owned: OwnedNumber) -> "NumberResult":
+        return cls(
+            number=owned.number,
+            sms_enabled=owned.sms_enabled,
+            label=owned.label,
+            date_creation=wire_datetime(owned.created_at),
+            date_update=wire_datetime(owned.updated_at),
+        )
+
+
+class NumberSearchResults(_Result):
+    total: int
+    offset: int
+    limit: int
+    has_more: bool
+    next_cursor: str | None
+    data: list[NumberResult]
+
+    @classmethod
+    def of(cls, page: NumberPage) -> "NumberSearchResults":
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
+            data=[NumberResult.of(owned) for owned in page.numbers],
+        )
+
+
+class BatchSentResult(_Result):
+    to: str
+    hash: str
+    parts: int
+
+
+class BatchFailedResult(_Result):
+    to: str
+    code: int
+    message: str
+
+
+class SendBatchResult(_Result):
+    sent: list[BatchSentResult]
+    failed: list[BatchFailedResult]
+    parts: int = Field(description="parts of every message sent")
+
+    @classmethod
+    def of(cls, outcome: BatchOutcome) -> "SendBatchResult":
+        return cls(
+            sent=[BatchSentResult(to=s.to, hash=s.hash, parts=s.parts) for s in outcome.sent],
+            failed=[
+                BatchFailedResult(to=f.to, code=f.code, message=f.message) for f in outcome.failed
+            ],
+            parts=outcome.parts,
         )

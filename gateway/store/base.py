@@ -277,6 +277,27 @@ class MessageEvents(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OwnedNumber:
+    """An E.164 number or a shortcode registered to one account."""
+
+    row_id: int
+    number: str
+    account_id: int
+    sms_enabled: bool
+    label: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFilters:
+    sms_enabled: bool | None = None
+    prefix: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
 class AccountStore(Protocol):
     async def create_account(
         self, login: str, password_hash: str, api_key_sha256: bytes, now: datetime
@@ -412,7 +433,53 @@ class SubscriptionStore(Protocol):
     async def all_subscriptions(self) -> list[Subscription]: ...
 
 
-class Store(AccountStore, MessageStore, JobStore, OutboxStore, SubscriptionStore, Protocol):
+class NumberStore(Protocol):
+    async def insert_number(
+        self, account_id: int, number: str, sms_enabled: bool, label: str, now: datetime
+    ) -> OwnedNumber | None:
+        """None when the number is registered already (to any account)."""
+        ...
+
+    async def number(self, number: str) -> OwnedNumber | None:
+        """The registration of a number, whatever its account."""
+        ...
+
+    async def delete_number(self, account_id: int, number: str) -> bool: ...
+
+    async def set_number_sms(
+        self, account_id: int, number: str, enabled: bool, now: datetime
+    ) -> bool: ...
+
+    async def count_numbers(self, account_id: int, filters: NumberFilters) -> int: ...
+
+    async def search_numbers(
+        self,
+        account_id: int,
+        filters: NumberFilters,
+        *,
+        by_number: bool,
+        descending: bool,
+        after: Keyset | None,
+        offset: int,
+        limit: int,
+    ) -> list[OwnedNumber]: ...
+
+    async def approved_senders(self, account_id: int) -> frozenset[str]: ...
+
+    async def approve_sender(self, account_id: int, sender: str, approved: bool) -> None: ...
+
+    async def batch_answer(self, account_id: int, key: str, not_before: datetime) -> str | None: ...
+
+    async def keep_batch_answer(
+        self, account_id: int, key: str, answer: str, now: datetime, not_before: datetime
+    ) -> str:
+        """Keep the answer unless one was kept for the key meanwhile; answers the kept one."""
+        ...
+
+
+class Store(
+    AccountStore, MessageStore, JobStore, OutboxStore, SubscriptionStore, NumberStore, Protocol
+):
     async def ping(self) -> None:
         """Raise when the database cannot be read."""
         ...

@@ -20,7 +20,7 @@ from tests.helpers import (
 )
 
 MO_SECRET = "mo-secret"
-INBOUND_NUMBER = "+33700000000"
+INBOUND_NUMBER = "+33756000000"
 SECRET = "whsec_" + base64.b64encode(b"delivery key").decode()
 DELIVERED = "+33612345678"
 LIVE = ("CREATED", "PENDING", "SENT", "REMOTE_QUEUED")
@@ -40,8 +40,7 @@ def _delivering(settings: Settings) -> Settings:
             ),
         }
     )
-    inbound = settings.inbound.model_copy(update={"routes": {INBOUND_NUMBER: LOGIN}})
-    return settings.model_copy(update={"carrier": carrier, "inbound": inbound})
+    return settings.model_copy(update={"carrier": carrier})
 
 
 @pytest.fixture
@@ -145,6 +144,7 @@ async def test_options_validity_is_bounded(rpc: Rpc, api_key: str) -> None:
 async def test_inbound_sms_is_stored_and_forwarded(
     rpc: Rpc, client: Any, receiver: WebhookReceiver
 ) -> None:
+    await rpc("numbers.create", INBOUND_NUMBER, None)
     subscription = await rpc("webhooks.subscribe", "sms.mo", receiver.url, {"hmac_secret": SECRET})
     body = {"from": "+447400123456", "to": INBOUND_NUMBER, "text": "STOP"}
     auth = {"Authorization": f"Bearer {MO_SECRET}"}
@@ -169,15 +169,20 @@ async def test_inbound_sms_is_stored_and_forwarded(
     ] == [sms_hash]
 
 
-async def test_inbound_route_refuses_without_secret_or_route(client: Any, api_key: str) -> None:
+async def test_inbound_route_refuses_without_secret_or_owner(rpc: Rpc, client: Any) -> None:
+    await rpc("numbers.create", INBOUND_NUMBER, {"sms_enabled": False})
     body = {"from": "+447400123456", "to": INBOUND_NUMBER, "text": "hi"}
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         async with client.post("/carrier/simulator/mo", json=body, headers=headers) as response:
             assert response.status == 401
     auth = {"Authorization": f"Bearer {MO_SECRET}"}
-    unrouted = {**body, "to": "+33700000099"}
-    async with client.post("/carrier/simulator/mo", json=unrouted, headers=auth) as response:
-        assert response.status == 404
+    unowned = {**body, "to": "+33700000099"}
+    for refused in (unowned, body):  # nobody's number; a number with SMS disabled
+        async with client.post("/carrier/simulator/mo", json=refused, headers=auth) as response:
+            assert response.status == 404
+    await rpc("numbers.control_sms", INBOUND_NUMBER, "enable")
+    async with client.post("/carrier/simulator/mo", json=body, headers=auth) as response:
+        assert response.status == 202
     async with client.post("/carrier/simulator/mo", json={"to": "x"}, headers=auth) as response:
         assert response.status == 400
 

@@ -96,3 +96,25 @@ def test_serve_answers_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
+
+
+def test_operators_add_numbers_and_approve_senders(tmp_path: Path) -> None:
+    db = tmp_path / "ops.db"
+    assert _run("accounts", "create", "dana", "--password", "pw", db=db).returncode == 0
+    added = _run("numbers", "add", "dana", "+33612000042", "--label", "desk", db=db)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout) == {
+        "login": "dana",
+        "number": "+33612000042",
+        "sms_enabled": True,
+    }
+    taken = _run("numbers", "add", "dana", "+33612000042", db=db)
+    assert taken.returncode == 1 and "PROPERTY_VALUE_ERROR [number]" in taken.stderr
+    malformed = _run("numbers", "add", "dana", "+0612", db=db)
+    assert malformed.returncode == 1 and "INVALID_PARAM_FORMAT [number]" in malformed.stderr
+    unknown = _run("numbers", "add", "nobody", "+33612000043", db=db)
+    assert unknown.returncode == 1 and "PROPERTY_VALUE_ERROR [login]" in unknown.stderr
+    senders = _run("accounts", "senders", "dana", "--allow", "Bakery", "--allow", "Shop", db=db)
+    assert json.loads(senders.stdout)["approved_senders"] == ["Bakery", "Shop"]
+    fewer = _run("accounts", "senders", "dana", "--remove", "Shop", db=db)
+    assert json.loads(fewer.stdout)["approved_senders"] == ["Bakery"]
