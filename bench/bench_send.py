@@ -65,6 +65,17 @@ def main() -> None:
         json.dumps([_send(j, recipients[(i * BATCH + j) % 1000]) for j in range(BATCH)])
         for i in range(10)
     ]
+    send_batches = [
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "sms.send_batch",
+                "params": ["SMS", recipients[i * BATCH : (i + 1) * BATCH], TEXT, None],
+            }
+        )
+        for i in range(10)
+    ]
     echo_port = free_port()
     echo_url = f"http://127.0.0.1:{echo_port}/"
     echo_server = [sys.executable, str(Path(__file__).parent / "echo_server.py"), str(echo_port)]
@@ -93,8 +104,12 @@ def main() -> None:
             "bare aiohttp JSON echo": (lambda: run_wrk(echo_url, sends[:1], **load), 1),
             "sms.get": (lambda: run_wrk(url + RPC_PATH, gets, authorization=basic, **load), 1),
             "sms.send": (lambda: run_wrk(url + RPC_PATH, sends, authorization=basic, **load), 1),
-            f"sms.send, batches of {BATCH}": (
+            f"sms.send, JSON-RPC batches of {BATCH}": (
                 lambda: run_wrk(url + RPC_PATH, batches, authorization=basic, **load),
+                BATCH,
+            ),
+            f"sms.send_batch, {BATCH} recipients": (
+                lambda: run_wrk(url + RPC_PATH, send_batches, authorization=basic, **load),
                 BATCH,
             ),
         }
@@ -102,7 +117,7 @@ def main() -> None:
             for name, (run, per_request) in scenarios.items():
                 before = _count(db)
                 result = run()
-                if name.startswith("sms.send"):
+                if name.startswith("sms.send"):  # every send scenario, batches included
                     answered += result.requests * per_request
                     committed += _count(db) - before
                 results.setdefault(name, []).append(result)
