@@ -18,6 +18,7 @@ from gateway.errors import GatewayError, InvalidParamFormat
 from gateway.replay.fixtures import FixtureError
 from gateway.replay.recorder import Recorder, recorder_app
 from gateway.replay.runner import DEFAULT_URL, Profile, parse_profile, profiles_from, replay
+from gateway.rpc.openrpc import dumps, openrpc_document, webhook_event_schema
 from gateway.services.container import build_services
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
@@ -160,6 +161,14 @@ def _parser() -> argparse.ArgumentParser:
     senders.add_argument("login")
     senders.add_argument("--allow", action="append", default=[], metavar="NAME")
     senders.add_argument("--remove", action="append", default=[], metavar="NAME")
+    schema = commands.add_parser(
+        "schema", help="print the OpenRPC document (schema/openrpc.json) to stdout"
+    )
+    schema.add_argument(
+        "--webhook-event",
+        action="store_true",
+        help="print the webhook body schema instead (schema/webhook-event.schema.json)",
+    )
     numbers = commands.add_parser("numbers", help="manage numbers")
     number_commands = numbers.add_subparsers(dest="numbers_command", required=True)
     add_number = number_commands.add_parser(
@@ -197,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "schema":
+        document = webhook_event_schema() if args.webhook_event else openrpc_document()
+        print(dumps(document), end="")
+        return 0
     if args.command == "replay":
         return _replay(args)
     if args.command == "record":

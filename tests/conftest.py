@@ -15,6 +15,7 @@ from tests.helpers import (
     LOGIN,
     PASSWORD,
     REPO_ROOT,
+    RESULT_CONTRACT,
     RPC_PATH,
     FakeClock,
     Rpc,
@@ -95,6 +96,8 @@ async def rpc(post: Callable[..., Awaitable[Any]]) -> Rpc:
         assert status == 200, body
         if "error" in body:
             raise RpcError(body["error"])
+        # The contract test: every result the suite receives matches the published schema.
+        RESULT_CONTRACT.check(method, body["result"])
         return body["result"]
 
     return call

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from jsonschema import Draft202012Validator
 from standardwebhooks import Webhook as StandardWebhook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,11 +47,16 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+_WEBHOOK_SCHEMA = json.loads((REPO_ROOT / "schema" / "webhook-event.schema.json").read_text())
+
+
 class ReceivedEvent:
     def __init__(self, headers: dict[str, str], body: bytes) -> None:
         self.headers = headers
         self.body = body
         self.json: Any = json.loads(body)
+        # Every webhook body a test receives must match the published schema.
+        Draft202012Validator(_WEBHOOK_SCHEMA).validate(self.json)
 
     def callr_signature_valid(self, secret: str, algorithm: str = "sha256") -> bool:
         """Checked the way a receiver does: HMAC over the raw body bytes."""
@@ -93,3 +99,22 @@ class WebhookReceiver:
 
     async def next_event(self, timeout_s: float = 10) -> ReceivedEvent:
         return await asyncio.wait_for(self.events.get(), timeout_s)
+
+
+class ResultContract:
+    """Validates a method's result against its schema in schema/openrpc.json."""
+
+    def __init__(self) -> None:
+        document = json.loads((REPO_ROOT / "schema" / "openrpc.json").read_text())
+        self._validators = {
+            method["name"]: Draft202012Validator(
+                {**method["result"]["schema"], "components": document["components"]}
+            )
+            for method in document["methods"]
+        }
+
+    def check(self, method: str, result: Any) -> None:
+        self._validators[method].validate(result)
+
+
+RESULT_CONTRACT = ResultContract()

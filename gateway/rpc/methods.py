@@ -2,9 +2,9 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, NonNegativeInt
 
 from gateway.rpc.params import (
     ControlSmsParams,
@@ -51,6 +51,9 @@ from gateway.services.wire import (
 )
 from gateway.store.base import Account, NumberFilters, SortOrder, WebhookTarget
 
+# An object hash (API.md `hash`): 8 characters of [A-Z0-9].
+HashResult = Annotated[str, Field(pattern=r"^[A-Z0-9]{8}$")]
+
 # The account is None only for public methods, which the endpoint lets through unauthenticated.
 Handler = Callable[[Services, Any, Any], Awaitable[Any]]
 
@@ -62,6 +65,7 @@ class RpcMethod:
     model: type[BaseModel]
     handler: Handler
     summary: str
+    result: Any  # the result's type, for the published schema
     public: bool = False  # callable without authentication
 
 
@@ -69,11 +73,11 @@ METHODS: dict[str, RpcMethod] = {}
 
 
 def rpc_method(
-    name: str, *, params: tuple[str, ...], model: type[BaseModel]
+    name: str, *, params: tuple[str, ...], model: type[BaseModel], result: Any, public: bool = False
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         summary = (handler.__doc__ or "").strip().splitlines()[0]
-        METHODS[name] = RpcMethod(name, params, model, handler, summary)
+        METHODS[name] = RpcMethod(name, params, model, handler, summary, result, public)
         return handler
 
     return register
@@ -92,7 +96,9 @@ def _send_options(options: SmsOptions | None, raw: dict[str, Any] | None) -> Sen
     )
 
 
-@rpc_method("sms.send", params=("from", "to", "body", "options"), model=SendParams)
+@rpc_method(
+    "sms.send", params=("from", "to", "body", "options"), model=SendParams, result=HashResult
+)
 async def send(services: Services, account: Account, p: SendParams) -> str:
     """Send an SMS; answers its hash once it is stored."""
     options = _send_options(
@@ -101,7 +107,12 @@ async def send(services: Services, account: Account, p: SendParams) -> str:
     return await services.messaging.send(account.id, p.sender, p.to, p.body, options)
 
 
-@rpc_method("sms.send_batch", params=("from", "to_list", "body", "options"), model=SendBatchParams)
+@rpc_method(
+    "sms.send_batch",
+    params=("from", "to_list", "body", "options"),
+    model=SendBatchParams,
+    result=SendBatchResult,
+)
 async def send_batch(services: Services, account: Account, p: SendBatchParams) -> dict[str, Any]:
     """One text to many recipients; each is sent or refused on its own."""
     options = _send_options(
@@ -111,7 +122,7 @@ async def send_batch(services: Services, account: Account, p: SendBatchParams) -
     return SendBatchResult.of(outcome).model_dump()
 
 
-@rpc_method("sms.get", params=("id",), model=GetParams)
+@rpc_method("sms.get", params=("id",), model=GetParams, result=SmsResult)
 async def get(services: Services, account: Account, p: GetParams) -> dict[str, Any]:
     """Get one SMS of the account by its hash."""
     message = await services.messaging.get(account.id, p.id)
@@ -135,7 +146,7 @@ def _filters(filters: SearchFilters | None) -> MessageFilters:
     )
 
 
-@rpc_method("sms.search", params=("filters", "options"), model=SearchParams)
+@rpc_method("sms.search", params=("filters", "options"), model=SearchParams, result=SearchResults)
 async def search(services: Services, account: Account, p: SearchParams) -> dict[str, Any]:
     """Search the account's messages: filters, sort, offset or cursor paging, exact total."""
     options = p.options or SearchOptions()
@@ -149,27 +160,31 @@ async def search(services: Services, account: Account, p: SearchParams) -> dict[
     return SearchResults.of(page).model_dump(by_alias=True)
 
 
-@rpc_method("sms.get_list", params=("type", "from", "to"), model=GetListParams)
+@rpc_method(
+    "sms.get_list", params=("type", "from", "to"), model=GetListParams, result=list[SmsResult]
+)
 async def get_list(services: Services, account: Account, p: GetListParams) -> list[Any]:
     """Deprecated: every inbound or outbound SMS created in a date range, oldest first."""
     messages = await services.search.list_between(account.id, p.type, p.date_from, p.date_to)
     return [SmsResult.of(message).model_dump(by_alias=True) for message in messages]
 
 
-@rpc_method("sms.export_async", params=("filters", "webhook"), model=ExportParams)
+@rpc_method(
+    "sms.export_async", params=("filters", "webhook"), model=ExportParams, result=HashResult
+)
 async def export_async(services: Services, account: Account, p: ExportParams) -> str:
     """Start a CSV export of the messages the filters find; answers the job's hash."""
     webhook = _target(p.webhook.endpoint, p.webhook.options) if p.webhook else None
     return await services.jobs.create_export(account.id, _filters(p.filters), webhook)
 
 
-@rpc_method("jobs.get", params=("id",), model=JobIdParams)
+@rpc_method("jobs.get", params=("id",), model=JobIdParams, result=JobResult)
 async def get_job(services: Services, account: Account, p: JobIdParams) -> dict[str, Any]:
     """Get one job of the account: status, progress and, once done, its result."""
     return JobResult.of(await services.jobs.get(account.id, p.id)).model_dump()
 
 
-@rpc_method("jobs.cancel", params=("id",), model=JobIdParams)
+@rpc_method("jobs.cancel", params=("id",), model=JobIdParams, result=Literal[True])
 async def cancel_job(services: Services, account: Account, p: JobIdParams) -> bool:
     """Cancel a pending or running job."""
     await services.jobs.cancel(account.id, p.id)
@@ -184,7 +199,12 @@ def _target(endpoint: str, options: WebhookOptions | None) -> WebhookTarget:
     )
 
 
-@rpc_method("webhooks.subscribe", params=("type", "endpoint", "options"), model=SubscribeParams)
+@rpc_method(
+    "webhooks.subscribe",
+    params=("type", "endpoint", "options"),
+    model=SubscribeParams,
+    result=WebhookResult,
+)
 async def subscribe(services: Services, account: Account, p: SubscribeParams) -> dict[str, Any]:
     """Send the account's events of one type to an endpoint; answers the `Webhook`."""
     target = _target(p.endpoint, p.options)
@@ -192,20 +212,22 @@ async def subscribe(services: Services, account: Account, p: SubscribeParams) ->
     return WebhookResult.of(subscription).model_dump()
 
 
-@rpc_method("webhooks.unsubscribe", params=("hash",), model=SubscriptionHashParams)
+@rpc_method(
+    "webhooks.unsubscribe", params=("hash",), model=SubscriptionHashParams, result=Literal[True]
+)
 async def unsubscribe(services: Services, account: Account, p: SubscriptionHashParams) -> bool:
     """Stop a webhook subscription."""
     await services.subscriptions.unsubscribe(account.id, p.hash)
     return True
 
 
-@rpc_method("webhooks.get_list", params=(), model=NoParams)
+@rpc_method("webhooks.get_list", params=(), model=NoParams, result=list[WebhookResult])
 async def list_webhooks(services: Services, account: Account, p: NoParams) -> list[Any]:
     """The account's webhook subscriptions, oldest first."""
     return [WebhookResult.of(s).model_dump() for s in services.subscriptions.list(account.id)]
 
 
-@rpc_method("webhooks.get_event_types", params=(), model=NoParams)
+@rpc_method("webhooks.get_event_types", params=(), model=NoParams, result=list[str])
 async def event_types(services: Services, account: Account, p: NoParams) -> list[str]:
     """The event types a webhook can subscribe to."""
     return list(EVENT_TYPES)
@@ -217,7 +239,9 @@ def _number_filters(filters: NumberFiltersParam | None) -> NumberFilters:
     return NumberFilters(filters.sms_enabled, filters.prefix, filters.date_from, filters.date_to)
 
 
-@rpc_method("numbers.create", params=("number", "options"), model=NumberCreateParams)
+@rpc_method(
+    "numbers.create", params=("number", "options"), model=NumberCreateParams, result=NumberResult
+)
 async def create_number(
     services: Services, account: Account, p: NumberCreateParams
 ) -> dict[str, Any]:
@@ -228,33 +252,40 @@ async def create_number(
     return NumberResult.of(owned).model_dump()
 
 
-@rpc_method("numbers.get", params=("number",), model=NumberParams)
+@rpc_method("numbers.get", params=("number",), model=NumberParams, result=NumberResult)
 async def get_number(services: Services, account: Account, p: NumberParams) -> dict[str, Any]:
     """One number of the account."""
     return NumberResult.of(await services.numbers.get(account.id, p.number)).model_dump()
 
 
-@rpc_method("numbers.delete", params=("number",), model=NumberParams)
+@rpc_method("numbers.delete", params=("number",), model=NumberParams, result=Literal[True])
 async def delete_number(services: Services, account: Account, p: NumberParams) -> bool:
     """Give a number up."""
     await services.numbers.delete(account.id, p.number)
     return True
 
 
-@rpc_method("numbers.control_sms", params=("number", "action"), model=ControlSmsParams)
+@rpc_method(
+    "numbers.control_sms", params=("number", "action"), model=ControlSmsParams, result=Literal[True]
+)
 async def control_sms(services: Services, account: Account, p: ControlSmsParams) -> bool:
     """Enable or disable SMS on a number (sending from it and receiving on it)."""
     await services.numbers.control_sms(account.id, p.number, p.action == "enable")
     return True
 
 
-@rpc_method("numbers.count", params=("filters",), model=NumberCountParams)
+@rpc_method("numbers.count", params=("filters",), model=NumberCountParams, result=NonNegativeInt)
 async def count_numbers(services: Services, account: Account, p: NumberCountParams) -> int:
     """How many numbers of the account match the filters."""
     return await services.numbers.count(account.id, _number_filters(p.filters))
 
 
-@rpc_method("numbers.search", params=("filters", "options"), model=NumberSearchParams)
+@rpc_method(
+    "numbers.search",
+    params=("filters", "options"),
+    model=NumberSearchParams,
+    result=NumberSearchResults,
+)
 async def search_numbers(
     services: Services, account: Account, p: NumberSearchParams
 ) -> dict[str, Any]:
@@ -274,14 +305,18 @@ async def search_numbers(
     return NumberSearchResults.of(page).model_dump()
 
 
-@rpc_method("sms.get_quote", params=("to", "text", "options"), model=QuoteParams)
+@rpc_method(
+    "sms.get_quote", params=("to", "text", "options"), model=QuoteParams, result=QuoteResult
+)
 async def get_quote(services: Services, account: Account, p: QuoteParams) -> dict[str, Any]:
     """Price an SMS: parts billed, encoding and cost for a text and a destination."""
     force_encoding = p.options.force_encoding if p.options else None
     return QuoteResult.of(services.messaging.quote(p.to, p.text, force_encoding)).model_dump()
 
 
-@rpc_method("sms.get_count_for_body", params=("body",), model=CountForBodyParams)
+@rpc_method(
+    "sms.get_count_for_body", params=("body",), model=CountForBodyParams, result=QuoteResult
+)
 async def get_count_for_body(
     services: Services, account: Account, p: CountForBodyParams
 ) -> dict[str, Any]:
@@ -289,9 +324,18 @@ async def get_count_for_body(
     return QuoteResult.of(services.messaging.count_for_body(p.body)).model_dump()
 
 
-@rpc_method("sms.get_gsm_charset_mapping", params=(), model=NoParams)
+@rpc_method("sms.get_gsm_charset_mapping", params=(), model=NoParams, result=CharsetMappingResult)
 async def get_gsm_charset_mapping(
     services: Services, account: Account, p: NoParams
 ) -> dict[str, Any]:
     """The GSM 03.38 characters and the mapping used when GSM encoding is forced."""
     return CharsetMappingResult.of(services.messaging.charset_mapping()).model_dump()
+
+
+@rpc_method("rpc.discover", params=(), model=NoParams, result=dict[str, Any], public=True)
+async def discover(services: Services, account: Account | None, p: NoParams) -> dict[str, Any]:
+    """The OpenRPC document of this API."""
+    # Imported here: the document is built from this very table.
+    from gateway.rpc.openrpc import openrpc_document
+
+    return openrpc_document()

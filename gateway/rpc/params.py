@@ -114,8 +114,15 @@ def _datetime_to(value: Any) -> Any:
 
 
 # A strict datetime field refuses anything but the string formats parsed before it.
-DatetimeFrom = Annotated[datetime, BeforeValidator(_datetime_from)]
-DatetimeTo = Annotated[datetime, BeforeValidator(_datetime_to)]
+_WIRE_DATETIME_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "description": "YYYY-MM-DD HH:MM:SS in UTC, or RFC 3339 with an offset",
+        "examples": ["2026-06-01 12:00:00", "2026-06-01T14:00:00+02:00"],
+    }
+)
+DatetimeFrom = Annotated[datetime, BeforeValidator(_datetime_from), _WIRE_DATETIME_SCHEMA]
+DatetimeTo = Annotated[datetime, BeforeValidator(_datetime_to), _WIRE_DATETIME_SCHEMA]
 
 
 class WebhookOptions(_Params):

@@ -269,3 +269,15 @@ class SendBatchResult(_Result):
             ],
             parts=outcome.parts,
         )
+
+
+class WebhookEvent(_Result):
+    """The body of every webhook the gateway POSTs."""
+
+    type: Literal["job.status_update", "sms.mt.status_update", "sms.mo"]
+    event_id: str
+    event_at: str = Field(description="ISO 8601 in UTC with milliseconds")
+    hook_hash: str | None = Field(
+        description="the subscription's hash; null for a webhook given with the call itself"
+    )
+    data: JobResult | SmsResult
