@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_search.py --db /tmp/search-1m.db
 	$(BIN)/python bench/bench_export.py --db /tmp/search-1m.db
 	$(BIN)/python bench/bench_delivery.py
+
+# Regenerate the published contract after changing a method or a model (a test fails until then).
+schema: $(STAMP)
+	$(BIN)/sms-gateway schema > schema/openrpc.json
+	$(BIN)/sms-gateway schema --webhook-event > schema/webhook-event.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
