@@ -1,6 +1,7 @@
 """Composition root: builds the aiohttp application; every resource opens in a cleanup_ctx entry."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -25,6 +26,7 @@ ENDPOINT = web.AppKey("endpoint", RpcEndpoint)
 DOWNLOADS = web.AppKey("downloads", ExportDownloads)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 CONNECTOR = web.AppKey("connector", SimulatorConnector)
+BACKGROUND = web.AppKey("background", dict[str, "asyncio.Task[None]"])
 
 
 def open_store(settings: Settings) -> SqliteStore:
@@ -59,6 +61,22 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _readyz(request: web.Request) -> web.Response:
+    """Ready when the store takes writes and every background task is running."""
+    problems = [f"{name} stopped" for name, task in request.app[BACKGROUND].items() if task.done()]
+    try:
+        await request.app[SERVICES].store.probe_write(int(time.time() * 1000))
+    except Exception:
+        problems.append("the store does not take writes")
+    if problems:
+        return web.json_response({"status": "unavailable", "problems": problems}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def _background(app: web.Application, name: str, task: "asyncio.Task[None]") -> None:
+    app[BACKGROUND][name] = task
+
+
 async def _endpoint(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS].server
     app[ENDPOINT] = RpcEndpoint(
@@ -90,6 +108,7 @@ async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
         services.events_queued,
     )
     task = asyncio.create_task(sender.run(), name="webhook-sender")
+    _background(app, "webhook sender", task)
     yield
     sender.stop()
     await task
@@ -103,6 +122,7 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
     )
     runner = JobRunner(services.jobs, context)
     task = asyncio.create_task(runner.run(), name="job-runner")
+    _background(app, "job runner", task)
     yield
     runner.stop()
     await task
@@ -123,6 +143,7 @@ async def _carrier(app: web.Application) -> AsyncIterator[None]:
         services.store, connector, services.delivery, settings, app[CLOCK], services.messages_queued
     )
     task = asyncio.create_task(dispatcher.run(), name="dispatcher")
+    _background(app, "dispatcher", task)
     yield
     dispatcher.stop()
     await task
@@ -142,6 +163,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app = web.Application(client_max_size=settings.server.max_request_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[BACKGROUND] = {}
     # Opened in order, closed in reverse: the runners stop before the store closes.
     app.cleanup_ctx.extend(
         [_services, _endpoint, _http_session, _webhook_sender, _job_runner, _carrier]
@@ -149,6 +171,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     for path in ("/json-rpc/v1.1/", "/json-rpc/v1.1"):
         app.router.add_post(path, _handle_rpc)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.router.add_get("/exports/{job_hash:[A-Z0-9]{8}}.csv", _download_export)
     if settings.carrier.simulator.mo_secret:
         app.router.add_post("/carrier/simulator/mo", _simulator_mo)

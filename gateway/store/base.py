@@ -483,3 +483,7 @@ class Store(
     async def ping(self) -> None:
         """Raise when the database cannot be read."""
         ...
+
+    async def probe_write(self, now_ms: int) -> None:
+        """Raise when the database does not take writes."""
+        ...

@@ -2,6 +2,7 @@
 
 import itertools
 import sqlite3
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,10 @@ class SqliteBase:
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return list(await self._reader().execute_fetchall(sql, params))
 
+    async def probe_write(self, now_ms: int) -> None:
+        """Commit a one-row write: raises when the store does not take writes."""
+        await self._write(_probe, now_ms)
+
     async def _read_bulk(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         """Long reads (exports) on their own connection: the pool stays free for the API."""
         if self._bulk_reader is None:
@@ -105,3 +110,8 @@ class SqliteBase:
 
     async def ping(self) -> None:
         await self._read("SELECT 1", ())
+
+
+async def _probe(connection: aiosqlite.Connection, nows: Sequence[int]) -> list[None]:
+    await connection.execute("INSERT OR REPLACE INTO health (id, at_ms) VALUES (1, ?)", (nows[-1],))
+    return [None] * len(nows)

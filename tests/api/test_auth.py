@@ -98,3 +98,28 @@ async def test_duplicate_login_is_refused(client: Any, api_key: str) -> None:
 async def test_healthz(client: Any) -> None:
     async with client.get("/healthz") as response:
         assert response.status == 200 and (await response.json())["status"] == "ok"
+
+
+async def test_readyz_checks_writes_and_background_tasks(client: Any, settings: Any) -> None:
+    import asyncio
+    import sqlite3
+
+    def outsider(sql: str) -> None:
+        # Another process's connection, from a thread: the event loop keeps serving meanwhile.
+        with sqlite3.connect(settings.store.path, timeout=10) as connection:
+            connection.execute(sql)
+
+    async with client.get("/readyz") as response:
+        assert response.status == 200 and (await response.json())["status"] == "ready"
+    # Writes start failing under the gateway (as on a full disk or a read-only file).
+    await asyncio.to_thread(
+        outsider,
+        "CREATE TRIGGER block_health BEFORE INSERT ON health "
+        "BEGIN SELECT RAISE(ABORT, 'read-only'); END",
+    )
+    async with client.get("/readyz") as response:
+        body = await response.json()
+    assert response.status == 503 and body["problems"] == ["the store does not take writes"]
+    await asyncio.to_thread(outsider, "DROP TRIGGER block_health")
+    async with client.get("/readyz") as response:
+        assert response.status == 200  # recovered once the condition cleared

@@ -124,12 +124,17 @@ async def test_lone_surrogates_are_refused_by_property(post: Any, client: Any) -
 async def test_unexpected_failure_is_internal_error_with_logged_incident(
     rpc: Rpc, client: Any, settings: Any, caplog: Any
 ) -> None:
+    import asyncio
     import sqlite3
 
     sms_hash = await rpc("sms.send", "SMS", TO, "hi")
+
     # A real fault from outside the gateway: another process drops the table under it.
-    with sqlite3.connect(settings.store.path) as outsider:
-        outsider.execute("DROP TABLE messages")
+    def drop() -> None:
+        with sqlite3.connect(settings.store.path, timeout=10) as outsider:
+            outsider.execute("DROP TABLE messages")
+
+    await asyncio.to_thread(drop)  # from a thread: the event loop keeps serving meanwhile
     with pytest.raises(RpcError) as error:
         await rpc("sms.get", sms_hash)
     assert (error.value.code, error.value.message) == (-32603, "INTERNAL_ERROR")
