@@ -82,7 +82,8 @@ async def run_export(job: Job, context: ExportContext) -> JobOutcome | None:
     criteria = criteria_from_params(job.params)
     total = await store.count_messages(job.account_id, criteria)
     await store.update_job_progress(job.row_id, 0, total, clock.now())
-    output = await asyncio.to_thread(CsvFile, export_path(context.settings, job))
+    # Opened here, not in a thread: a cancellation cannot then leave an orphaned open file.
+    output = CsvFile(export_path(context.settings, job))
     done = 0
     page_rows = context.settings.page_rows
 
