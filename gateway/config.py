@@ -74,9 +74,10 @@ class WebhookSettings(_Table):
     give_up_after_s: float = Field(24 * 3600, gt=0)
     # Each delay is spread by up to this fraction either way, so retries do not arrive in herds.
     jitter: float = Field(0.2, ge=0, lt=1)
-    max_concurrent: int = Field(64, ge=1)
-    # A slow or dead receiver holds at most this many of the slots above.
-    max_concurrent_per_endpoint: int = Field(8, ge=1)
+    max_concurrent: int = Field(128, ge=1)
+    # A slow or dead receiver holds at most this many of the slots above; a healthy receiver
+    # of every delivery report needs enough of them to keep up.
+    max_concurrent_per_endpoint: int = Field(32, ge=1)
     poll_interval_s: float = Field(1.0, gt=0)
 
 

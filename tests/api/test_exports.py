@@ -289,10 +289,10 @@ async def test_hanging_receiver_does_not_hold_up_others_or_the_api(
     rpc: Rpc, settings: Any, receiver: WebhookReceiver, aiohttp_server: Any
 ) -> None:
     stuck = WebhookReceiver()
-    stuck.plan = ["hang"] * 50
+    stuck.plan = ["hang"] * 100
     stuck_server = await aiohttp_server(stuck.app())
     stuck_url = str(stuck_server.make_url("/hook"))
-    for _ in range(12):
+    for _ in range(settings.webhooks.max_concurrent_per_endpoint + 8):
         await rpc("sms.export_async", None, {"endpoint": stuck_url})
     job = await rpc("sms.export_async", None, {"endpoint": receiver.url})
     event = await receiver.next_event(timeout_s=5)

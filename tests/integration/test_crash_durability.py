@@ -124,3 +124,75 @@ async def test_sigkill_mid_load_loses_no_answered_send(tmp_path: Path, durabilit
     for _, text, status, history in rows:
         assert text.startswith("w") and status
         assert [step["new_status"] for step in json.loads(history)][:2] == ["CREATED", "PENDING"]
+
+
+async def test_messages_pending_at_a_kill_are_sent_exactly_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    held = _config(tmp_path, "NORMAL")
+    text = held.read_text()
+    held.write_text(text.replace("dispatch = true", "dispatch = false"))
+    instant = tmp_path / "instant.toml"
+    instant.write_text(
+        text.replace("remote_queued_delay_s = 0.5", "remote_queued_delay_s = 0")
+        .replace("final_receipt_delay_s = 2.0", "final_receipt_delay_s = 0")
+        .replace("poll_interval_s = 1.0", "poll_interval_s = 0.05")
+    )
+    db = tmp_path / "pending.db"
+    await asyncio.to_thread(
+        subprocess.run,
+        [
+            *CLI,
+            "accounts",
+            "create",
+            "k",
+            "--password",
+            "pw",
+            "--config",
+            str(held),
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    port = _free_port()
+    server = await asyncio.to_thread(_start, held, db, port, tmp_path)
+    url = f"http://127.0.0.1:{port}/json-rpc/v1.1/"
+    headers = {"Authorization": basic_auth("k", "pw")}
+    calls = [
+        {
+            "jsonrpc": "2.0",
+            "id": i,
+            "method": "sms.send",
+            "params": ["SMS", "+33612345678", f"p{i}"],
+        }
+        for i in range(100)
+    ]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=calls, headers=headers) as response,
+    ):
+        hashes = [answer["result"] for answer in await response.json()]
+    server.send_signal(signal.SIGKILL)  # every message is PENDING at the kill
+    await asyncio.to_thread(server.wait, 10)
+
+    restarted = await asyncio.to_thread(_start, instant, db, _free_port(), tmp_path)
+    try:
+        for _ in range(500):
+            with sqlite3.connect(db) as connection:
+                done = connection.execute(
+                    "SELECT COUNT(*) FROM messages WHERE status = 'RECEIVED'"
+                ).fetchone()[0]
+            if done == len(hashes):
+                break
+            await asyncio.sleep(0.05)
+        with sqlite3.connect(db) as connection:
+            histories = dict(connection.execute("SELECT hash, status_history FROM messages"))
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(restarted.wait, 30)
+    assert set(histories) == set(hashes)
+    for history in histories.values():
+        steps = [step["new_status"] for step in json.loads(history)]
+        assert steps == ["CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED"]
