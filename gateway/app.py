@@ -106,6 +106,7 @@ async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
         app[SETTINGS].webhooks,
         app[CLOCK],
         services.events_queued,
+        services.endpoints,
     )
     task = asyncio.create_task(sender.run(), name="webhook-sender")
     _background(app, "webhook sender", task)

@@ -78,6 +78,9 @@ class WebhookSettings(_Table):
     # A slow or dead receiver holds at most this many of the slots above; a healthy receiver
     # of every delivery report needs enough of them to keep up.
     max_concurrent_per_endpoint: int = Field(32, ge=1)
+    # Refuse endpoints that resolve to loopback, private or link-local addresses, when a
+    # webhook is given and again before every POST (for gateways shared by several parties).
+    deny_private_networks: bool = False
     poll_interval_s: float = Field(1.0, gt=0)
 
 

@@ -12,6 +12,7 @@ import aiohttp
 from gateway.clock import Clock
 from gateway.config import WebhookSettings
 from gateway.jobs.signing import webhook_headers
+from gateway.services.endpoints import EndpointPolicy
 from gateway.store.base import DeliveryAttempt, OutboxStore, PendingDelivery
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class WebhookSender:
         settings: WebhookSettings,
         clock: Clock,
         events_queued: asyncio.Event,
+        endpoints: EndpointPolicy,
     ) -> None:
+        self._endpoints = endpoints
         self._store = store
         self._session = session
         self._settings = settings
@@ -156,6 +159,18 @@ class WebhookSender:
         status_code: int | None = None
         error: str | None = None
         started = time.perf_counter()
+        if not await self._endpoints.allowed(target.endpoint):
+            # Checked again at send time: a name may resolve elsewhere now. Never retried.
+            return DeliveryAttempt(
+                outbox_id=delivery.outbox_id,
+                attempt=attempt_number,
+                at=started_at,
+                status_code=None,
+                error="refused: the endpoint resolves to a private network",
+                duration_ms=0,
+                delivered=False,
+                next_attempt_at=None,
+            )
         try:
             async with self._session.post(
                 target.endpoint,

@@ -92,6 +92,14 @@ def _send_options(options: SmsOptions | None, raw: dict[str, Any] | None) -> Sen
         user_data=options.user_data or "",
         idempotency_key=options.idempotency_key,
         validity_s=options.validity_s,
+        endpoints=tuple(
+            (prop, endpoint)
+            for prop, endpoint in (
+                ("options.webhook.endpoint", options.webhook.endpoint if options.webhook else None),
+                ("options.push_dlr_url", options.push_dlr_url),
+            )
+            if endpoint is not None
+        ),
         as_given=raw,
     )
 

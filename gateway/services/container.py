@@ -7,6 +7,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.services.accounts import AccountService
 from gateway.services.delivery import DeliveryService
+from gateway.services.endpoints import EndpointPolicy
 from gateway.services.jobs import JobService
 from gateway.services.messaging import MessagingService
 from gateway.services.numbers import NumberService
@@ -28,24 +29,29 @@ class Services:
     numbers: NumberService
     # Set whenever webhook events are committed to the outbox.
     events_queued: asyncio.Event
+    endpoints: EndpointPolicy
     # Set whenever new outbound messages are committed.
     messages_queued: asyncio.Event
 
 
 def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
     search = SearchService(store, settings.search, clock)
-    subscriptions = SubscriptionService(store, clock)
+    endpoints = EndpointPolicy(settings.webhooks.deny_private_networks)
+    subscriptions = SubscriptionService(store, clock, endpoints)
     events_queued, messages_queued = asyncio.Event(), asyncio.Event()
     prices = PriceList(settings.pricing)
     return Services(
         store=store,
         accounts=AccountService(store, settings.auth, clock),
-        messaging=MessagingService(store, settings.messaging, prices, clock, messages_queued),
+        messaging=MessagingService(
+            store, settings.messaging, prices, clock, messages_queued, endpoints
+        ),
         search=search,
-        jobs=JobService(store, search, subscriptions, clock, events_queued),
+        jobs=JobService(store, search, subscriptions, clock, events_queued, endpoints),
         subscriptions=subscriptions,
         delivery=DeliveryService(store, subscriptions, prices.currency, clock, events_queued),
         numbers=NumberService(store, clock),
         events_queued=events_queued,
+        endpoints=endpoints,
         messages_queued=messages_queued,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from gateway.clock import Clock
 from gateway.errors import NotFound, PropertyValueError
+from gateway.services.endpoints import EndpointPolicy
 from gateway.services.search import MessageFilters, SearchService
 from gateway.services.subscriptions import SubscriptionService
 from gateway.services.webhooks import new_event
@@ -53,7 +54,9 @@ class JobService:
         subscriptions: SubscriptionService,
         clock: Clock,
         events_queued: asyncio.Event,
+        endpoints: EndpointPolicy,
     ) -> None:
+        self._endpoints = endpoints
         self._store = store
         self._search = search
         self._subscriptions = subscriptions
@@ -67,6 +70,8 @@ class JobService:
         self, account_id: int, filters: MessageFilters, webhook: WebhookTarget | None
     ) -> str:
         """Queue a CSV export of the messages `sms.search` would find now; answers its hash."""
+        if webhook is not None:
+            await self._endpoints.check(webhook.endpoint, "webhook.endpoint")
         now = self._clock.now()
         criteria = self._search.criteria(filters)
         # The export is of what exists when it is asked for, not of what arrives while it runs.

@@ -25,6 +25,7 @@ from gateway.errors import (
     PropertyValueError,
     RoutingError,
 )
+from gateway.services.endpoints import EndpointPolicy
 from gateway.services.numbering import country_of, is_e164
 from gateway.services.pricing import PriceList
 from gateway.store.base import (
@@ -53,6 +54,8 @@ class SendOptions:
     user_data: str = ""
     idempotency_key: str | None = None
     validity_s: int | None = None
+    # Endpoints the message's status events go to, by the property that gave them.
+    endpoints: tuple[tuple[str, str], ...] = ()
     as_given: dict[str, Any] | None = None
 
 
@@ -123,7 +126,9 @@ class MessagingService:
         prices: PriceList,
         clock: Clock,
         messages_queued: asyncio.Event,
+        endpoints: EndpointPolicy,
     ) -> None:
+        self._endpoints = endpoints
         self._store = store
         self._settings = settings
         self._prices = prices
@@ -151,6 +156,10 @@ class MessagingService:
             raise FeatureNotAllowed("from", "not an SMS-enabled number of this account")
         return sender
 
+    async def _check_endpoints(self, options: SendOptions) -> None:
+        for prop, endpoint in options.endpoints:
+            await self._endpoints.check(endpoint, prop)
+
     async def _approved_senders(self, account_id: int) -> frozenset[str]:
         cached = self._approved.get(account_id)
         if cached is not None and cached[1] > time.monotonic():
@@ -171,6 +180,7 @@ class MessagingService:
     ) -> str:
         """Store a new outbound SMS, queued for the carrier, and answer its hash once committed."""
         sent_from = await self._check_sender(account_id, sender)
+        await self._check_endpoints(options)
         segmentation = segment(self._prepare_text(body), options.force_encoding)
         now = self._clock.now()
         message = self._outbound(account_id, sent_from, to, segmentation, options, now)
@@ -198,6 +208,7 @@ class MessagingService:
             if earlier is not None:
                 return _outcome_from_json(earlier)
         sent_from = await self._check_sender(account_id, sender)
+        await self._check_endpoints(options)
         segmentation = segment(self._prepare_text(body), options.force_encoding)
         accepted: list[tuple[str, NewMessage]] = []
         failed: list[BatchFailed] = []

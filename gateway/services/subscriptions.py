@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from gateway.clock import Clock
 from gateway.errors import NotFound
+from gateway.services.endpoints import EndpointPolicy
 from gateway.store.base import Subscription, SubscriptionStore, WebhookTarget
 
 EVENT_TYPES = ("sms.mt.status_update", "sms.mo", "job.status_update")
@@ -13,9 +14,10 @@ class SubscriptionService:
     """The store holds the subscriptions; the gateway process serves them from a copy loaded at
     start and kept in step, since they change only through this service."""
 
-    def __init__(self, store: SubscriptionStore, clock: Clock) -> None:
+    def __init__(self, store: SubscriptionStore, clock: Clock, endpoints: EndpointPolicy) -> None:
         self._store = store
         self._clock = clock
+        self._endpoints = endpoints
         self._by_account: dict[int, list[Subscription]] = defaultdict(list)
 
     async def load_all(self) -> None:
@@ -30,6 +32,7 @@ class SubscriptionService:
     async def subscribe(
         self, account_id: int, event_type: str, target: WebhookTarget
     ) -> Subscription:
+        await self._endpoints.check(target.endpoint, "endpoint")
         subscription = await self._store.insert_subscription(
             account_id, event_type, target, self._clock.now()
         )
