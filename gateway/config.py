@@ -19,6 +19,9 @@ class ServerSettings(_Table):
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     max_batch_size: int = Field(100, ge=1)
     public_url: str = "http://127.0.0.1:8080"
+    # HTTP requests a second per account on the RPC endpoint; 0 means no limit. Over it, calls
+    # answer QUOTA_EXCEEDED with data.retry_after.
+    account_requests_per_s: float = Field(0, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
 
 

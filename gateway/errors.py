@@ -54,6 +54,19 @@ class FeatureNotAllowed(GatewayError):
     name = "FEATURE_NOT_ALLOWED"
 
 
+class QuotaExceeded(GatewayError):
+    code = 110
+    name = "QUOTA_EXCEEDED"
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(None, "rate limit reached")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"reason": self.reason, "retry_after": self.retry_after_s}
+
+
 class RoutingError(GatewayError):
     code = 1000
     name = "SMS_ROUTING_ERROR"

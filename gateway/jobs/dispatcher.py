@@ -3,7 +3,6 @@ the ones whose validity runs out."""
 
 import asyncio
 import logging
-import time
 from collections import defaultdict
 
 from gateway.carriers.base import CarrierConnector, OutboundSms
@@ -11,41 +10,12 @@ from gateway.clock import Clock
 from gateway.config import CarrierSettings
 from gateway.encoding import segment
 from gateway.services.delivery import DeliveryService
+from gateway.services.throttle import TokenBucket
 from gateway.store.base import Message, MessageStore
 
 log = logging.getLogger(__name__)
 
 _EXPIRY_BATCH = 500
-
-
-class TokenBucket:
-    """`rate` tokens a second, at most one second's worth saved up; rate 0 means no limit."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self._tokens = rate
-        self._at = time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-
-    def has_token(self) -> bool:
-        if self.rate == 0:
-            return True
-        self._refill()
-        return self._tokens >= 1
-
-    def take(self) -> None:
-        if self.rate:
-            self._tokens -= 1
-
-    def seconds_to_token(self) -> float:
-        if self.rate == 0:
-            return 0.0
-        self._refill()
-        return max(0.0, (1 - self._tokens) / self.rate)
 
 
 class Dispatcher:

@@ -6,6 +6,7 @@ import inspect
 import json
 import logging
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,11 +21,12 @@ from jsonrpcserver.result import Result
 from jsonrpcserver.sentinels import NOID
 from pydantic import ValidationError
 
-from gateway.errors import GatewayError, PropertyValueError
+from gateway.errors import GatewayError, PropertyValueError, QuotaExceeded
 from gateway.rpc.auth import authenticate
 from gateway.rpc.methods import METHODS, RpcMethod
 from gateway.rpc.validation import gateway_error
 from gateway.services.container import Services
+from gateway.services.throttle import TokenBucket
 from gateway.store.base import Account
 
 log = logging.getLogger(__name__)
@@ -167,10 +169,20 @@ _UNAUTHORIZED_HEADERS = {
 class RpcEndpoint:
     """`POST /json-rpc/v1.1/`: every JSON-RPC answer is HTTP 200; auth failures are HTTP 401."""
 
-    def __init__(self, services: Services, *, max_request_bytes: int, max_batch_size: int) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        max_request_bytes: int,
+        max_batch_size: int,
+        account_requests_per_s: float = 0,
+    ) -> None:
         self._services = services
         self._max_request_bytes = max_request_bytes
         self._max_batch_size = max_batch_size
+        self._request_buckets: defaultdict[int, TokenBucket] = defaultdict(
+            lambda: TokenBucket(account_requests_per_s)
+        )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > self._max_request_bytes:
@@ -207,6 +219,10 @@ class RpcEndpoint:
                 return web.Response(
                     status=401, body=_UNAUTHORIZED_BODY, headers=_UNAUTHORIZED_HEADERS
                 )
+            wait_s = self._request_buckets[account.id].try_take()
+            if wait_s:
+                refusal = QuotaExceeded(round(wait_s, 3))
+                return _answer(_refuse_all(document, refusal), answer_type)
         context = CallContext(self._services, account)
         if not is_batch:
             return _answer(await _dispatch_one(document, context), answer_type)
@@ -220,6 +236,21 @@ def _answer(payload: Any, answer_type: str = _DEFAULT_ANSWER_TYPE) -> web.Respon
         return web.Response(status=204)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return web.Response(body=body, headers={"Content-Type": answer_type})
+
+
+def _refuse_all(document: Any, refusal: GatewayError) -> Any:
+    """The same error for every call of the request that expects an answer."""
+    entries = document if isinstance(document, list) else [document]
+    answers = [
+        {
+            "jsonrpc": "2.0",
+            "error": {"code": refusal.code, "message": refusal.message, "data": refusal.data},
+            "id": entry.get("id") if isinstance(entry, dict) else None,
+        }
+        for entry in entries
+        if not (isinstance(entry, dict) and "id" not in entry)
+    ]
+    return answers if isinstance(document, list) else (answers[0] if answers else None)
 
 
 def _only_public_calls(entries: list[Any]) -> bool:
