@@ -38,6 +38,10 @@ class AuthSettings(_Table):
     credential_cache_size: int = Field(10_000, ge=0)
     # hashlib.scrypt cost; 2**14 takes tens of milliseconds, which is the point.
     scrypt_n: int = Field(2**14, ge=2)
+    # After this many failed authentications of one login, or from one client address, within
+    # the window, further attempts are refused (HTTP 429) until the window has passed.
+    max_failed_logins: int = Field(10, ge=1)
+    failed_login_window_s: float = Field(300, gt=0)
 
 
 class MessagingSettings(_Table):

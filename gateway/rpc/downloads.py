@@ -3,10 +3,8 @@
 from aiohttp import web
 
 from gateway.errors import NotFound
-from gateway.rpc.auth import authenticate
+from gateway.rpc.auth import authenticate_request
 from gateway.services.container import Services
-
-_UNAUTHORIZED = {"WWW-Authenticate": 'Basic realm="sms-gateway"'}
 
 
 class ExportDownloads:
@@ -14,9 +12,9 @@ class ExportDownloads:
         self._services = services
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        account = await authenticate(request.headers.get("Authorization"), self._services.accounts)
-        if account is None:
-            raise web.HTTPUnauthorized(headers=_UNAUTHORIZED)
+        account = await authenticate_request(request, self._services.accounts)
+        if isinstance(account, web.Response):
+            return account
         job_hash = request.match_info["job_hash"]
         try:
             path = await self._services.jobs.export_file(account.id, job_hash)

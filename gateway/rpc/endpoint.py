@@ -22,7 +22,7 @@ from jsonrpcserver.sentinels import NOID
 from pydantic import ValidationError
 
 from gateway.errors import GatewayError, PropertyValueError, QuotaExceeded
-from gateway.rpc.auth import authenticate
+from gateway.rpc.auth import authenticate_request
 from gateway.rpc.methods import METHODS, RpcMethod
 from gateway.rpc.validation import gateway_error
 from gateway.services.container import Services
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = frozenset({"application/json", "application/json-rpc"})
 _REQUEST_MEMBERS = frozenset({"jsonrpc", "method", "params", "id"})
-_UNAUTHORIZED_BODY = json.dumps({"error": "authentication required"}).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +159,6 @@ _ANSWER_TYPES = {
     media_type: f"{media_type}; charset=utf-8" for media_type in sorted(JSON_CONTENT_TYPES)
 }
 _DEFAULT_ANSWER_TYPE = _ANSWER_TYPES["application/json"]
-_UNAUTHORIZED_HEADERS = {
-    "WWW-Authenticate": 'Basic realm="sms-gateway"',
-    "Content-Type": _DEFAULT_ANSWER_TYPE,
-}
 
 
 class RpcEndpoint:
@@ -212,13 +207,10 @@ class RpcEndpoint:
             )
         account = None
         if not _only_public_calls(document if is_batch else [document]):
-            account = await authenticate(
-                request.headers.get("Authorization"), self._services.accounts
-            )
-            if account is None:
-                return web.Response(
-                    status=401, body=_UNAUTHORIZED_BODY, headers=_UNAUTHORIZED_HEADERS
-                )
+            authenticated = await authenticate_request(request, self._services.accounts)
+            if isinstance(authenticated, web.Response):
+                return authenticated
+            account = authenticated
             wait_s = self._request_buckets[account.id].try_take()
             if wait_s:
                 refusal = QuotaExceeded(round(wait_s, 3))

@@ -6,7 +6,7 @@ import binascii
 import hashlib
 import re
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from gateway.clock import Clock
@@ -62,6 +62,51 @@ class CredentialCache:
             self._entries.popitem(last=False)
 
 
+class FailedLogins:
+    """Recent failed authentications by login and by client address: past a threshold, that
+    login or address is refused for the rest of the window without checking anything."""
+
+    def __init__(self, *, max_failures: int, window_s: float) -> None:
+        self._max = max_failures
+        self._window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
+        horizon = time.monotonic() - self._window_s
+        while failures and failures[0] < horizon:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+        return failures
+
+    def blocked_for(self, *keys: str) -> float:
+        """Seconds until every key may try again (0: none is blocked)."""
+        waits = [
+            recent[0] + self._window_s - time.monotonic()
+            for recent in (self._recent(key) for key in keys)
+            if len(recent) >= self._max
+        ]
+        return max(waits, default=0.0)
+
+    def record(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(time.monotonic())
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins from this login or address; try again after `retry_after_s`."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__("too many failed logins")
+        self.retry_after_s = retry_after_s
+
+
 class AccountService:
     def __init__(self, store: AccountStore, settings: AuthSettings, clock: Clock) -> None:
         self._store = store
@@ -72,6 +117,9 @@ class AccountService:
         )
         # Concurrent first calls with the same credential share one scrypt run.
         self._in_flight: dict[bytes, asyncio.Future[Account | None]] = {}
+        self._failed = FailedLogins(
+            max_failures=settings.max_failed_logins, window_s=settings.failed_login_window_s
+        )
         # Unknown logins are checked against this, so they cost as much as a wrong password.
         self._decoy_hash = hash_password("decoy", n=settings.scrypt_n)
 
@@ -97,8 +145,11 @@ class AccountService:
             raise NotFound("login")
         return credentials.account
 
-    async def authenticate_basic(self, token: str) -> Account | None:
-        """A Basic credential, base64(`login:password`); cached by a digest of the token."""
+    async def authenticate_basic(self, token: str, address: str) -> Account | None:
+        """A Basic credential, base64(`login:password`); cached by a digest of the token.
+
+        Raises LoginThrottled while the login or the client address has failed too often.
+        """
         key = hashlib.sha256(b"basic\0" + token.encode()).digest()
         cached = self._cache.get(key)
         if cached is not None:
@@ -106,10 +157,14 @@ class AccountService:
         try:
             decoded = base64.b64decode(token, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return None
+            return self._failure(f"address:{address}")
         login, colon, password = decoded.partition(":")
         if not colon or not login:
-            return None
+            return self._failure(f"address:{address}")
+        keys = (f"login:{login}", f"address:{address}")
+        retry_after_s = self._failed.blocked_for(*keys)
+        if retry_after_s:
+            raise LoginThrottled(retry_after_s)
         pending = self._in_flight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -124,9 +179,16 @@ class AccountService:
             raise
         finally:
             del self._in_flight[key]
-        if account is not None:
-            self._cache.put(key, account)
+        if account is None:
+            return self._failure(*keys)
+        self._cache.put(key, account)
+        self._failed.clear(f"login:{login}")
         return account
+
+    def _failure(self, *keys: str) -> Account | None:
+        """Record a failed authentication; answers None, the failed result."""
+        self._failed.record(*keys)
+        return None
 
     async def _verify_password(self, login: str, password: str) -> Account | None:
         credentials = await self._store.credentials_for_login(login)
@@ -134,14 +196,19 @@ class AccountService:
         valid = await asyncio.to_thread(verify_password, password, encoded)
         return credentials.account if credentials is not None and valid else None
 
-    async def authenticate_api_key(self, token: str) -> Account | None:
+    async def authenticate_api_key(self, token: str, address: str) -> Account | None:
+        if _API_KEY_PATTERN.fullmatch(token):
+            digest = api_key_digest(token.lower())
+            cached = self._cache.get(digest)
+            if cached is not None:
+                return cached
+        retry_after_s = self._failed.blocked_for(f"address:{address}")
+        if retry_after_s:
+            raise LoginThrottled(retry_after_s)
         if not _API_KEY_PATTERN.fullmatch(token):
-            return None
-        digest = api_key_digest(token.lower())
-        cached = self._cache.get(digest)
-        if cached is not None:
-            return cached
+            return self._failure(f"address:{address}")
         account = await self._store.account_for_api_key(digest)
-        if account is not None:
-            self._cache.put(digest, account)
+        if account is None:
+            return self._failure(f"address:{address}")
+        self._cache.put(digest, account)
         return account

@@ -1,6 +1,7 @@
 """SQLite plumbing: migrations, the group-commit writer and a pool of reader connections."""
 
 import itertools
+import logging
 import sqlite3
 from collections.abc import Sequence
 from importlib import resources
@@ -39,6 +40,9 @@ class SqliteBase:
         self._bulk_reader: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
+        # aiosqlite logs every statement with its parameters at DEBUG: message bodies, password
+        # hashes, webhook secrets. Those lines never leave the process, whatever the log level.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._write_connection = await self._connect(isolation_level="IMMEDIATE")
         await self._write_connection.execute("PRAGMA journal_mode = WAL")
