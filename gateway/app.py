@@ -83,6 +83,7 @@ async def _endpoint(app: web.Application) -> AsyncIterator[None]:
         app[SERVICES],
         max_request_bytes=settings.max_request_bytes,
         max_batch_size=settings.max_batch_size,
+        body_read_timeout_s=settings.body_read_timeout_s,
         account_requests_per_s=settings.account_requests_per_s,
     )
     app[DOWNLOADS] = ExportDownloads(app[SERVICES])

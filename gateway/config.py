@@ -18,6 +18,8 @@ class ServerSettings(_Table):
     # Larger bodies are refused with HTTP 413 before they are read.
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     max_batch_size: int = Field(100, ge=1)
+    # A client must send its whole body within this many seconds (slow clients hold sockets).
+    body_read_timeout_s: float = Field(10.0, gt=0)
     public_url: str = "http://127.0.0.1:8080"
     # HTTP requests a second per account on the RPC endpoint; 0 means no limit. Over it, calls
     # answer QUOTA_EXCEEDED with data.retry_after.

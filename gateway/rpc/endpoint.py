@@ -170,8 +170,10 @@ class RpcEndpoint:
         *,
         max_request_bytes: int,
         max_batch_size: int,
+        body_read_timeout_s: float,
         account_requests_per_s: float = 0,
     ) -> None:
+        self._body_read_timeout_s = body_read_timeout_s
         self._services = services
         self._max_request_bytes = max_request_bytes
         self._max_batch_size = max_batch_size
@@ -193,7 +195,10 @@ class RpcEndpoint:
                 reason = "unsupported Content-Type"
                 return _answer(_protocol_error(ERROR_INVALID_REQUEST, "Invalid request", reason))
             answer_type = _ANSWER_TYPES[media_type]
-        raw = await request.read()
+        try:
+            raw = await asyncio.wait_for(request.read(), self._body_read_timeout_s)
+        except TimeoutError:
+            return web.json_response({"error": "request body not received in time"}, status=408)
         try:
             document = _parse(raw)
         except (ValueError, RecursionError):
