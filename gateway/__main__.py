@@ -15,6 +15,7 @@ from gateway.app import create_app, open_store
 from gateway.clock import SystemClock
 from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError, InvalidParamFormat
+from gateway.logs import configure_logging
 from gateway.replay.fixtures import FixtureError
 from gateway.replay.recorder import Recorder, recorder_app
 from gateway.replay.runner import DEFAULT_URL, Profile, parse_profile, profiles_from, replay
@@ -38,7 +39,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.server.log_format)
     # run_app turns SIGINT and SIGTERM into a graceful shutdown that runs every cleanup_ctx exit.
     web.run_app(
         create_app(settings),

@@ -1,11 +1,14 @@
 """Composition root: builds the aiohttp application; every resource opens in a cleanup_ctx entry."""
 
 import asyncio
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from gateway.carriers.simulator import SimulatorConnector
 from gateway.clock import Clock, SystemClock
@@ -14,6 +17,7 @@ from gateway.jobs.csv_export import ExportContext
 from gateway.jobs.dispatcher import Dispatcher
 from gateway.jobs.runner import JobRunner
 from gateway.jobs.webhook_delivery import WebhookSender
+from gateway.logs import REQUEST_ID
 from gateway.rpc.downloads import ExportDownloads
 from gateway.rpc.endpoint import RpcEndpoint
 from gateway.services.container import Services, build_services
@@ -162,8 +166,28 @@ async def _download_export(request: web.Request) -> web.StreamResponse:
     return await request.app[DOWNLOADS].handle(request)
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+@web.middleware
+async def _request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Each request gets an id (the client's X-Request-Id if sane): in logs and the answer."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    REQUEST_ID.set(request_id)
+    try:
+        response = await handler(request)
+    except web.HTTPException as refusal:
+        refusal.headers["X-Request-Id"] = request_id
+        raise
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    app = web.Application(client_max_size=settings.server.max_request_bytes)
+    app = web.Application(
+        client_max_size=settings.server.max_request_bytes, middlewares=[_request_id]
+    )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[BACKGROUND] = {}

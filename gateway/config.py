@@ -25,6 +25,8 @@ class ServerSettings(_Table):
     # answer QUOTA_EXCEEDED with data.retry_after.
     account_requests_per_s: float = Field(0, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
+    # "json" writes one JSON object a log line (for log shippers); "text" is for people.
+    log_format: Literal["text", "json"] = "text"
 
 
 class StoreSettings(_Table):
