@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.carriers.simulator import SimulatorConnector
 from gateway.clock import Clock, SystemClock
@@ -18,6 +19,7 @@ from gateway.jobs.dispatcher import Dispatcher
 from gateway.jobs.runner import JobRunner
 from gateway.jobs.webhook_delivery import WebhookSender
 from gateway.logs import REQUEST_ID
+from gateway.metrics import Metrics
 from gateway.rpc.downloads import ExportDownloads
 from gateway.rpc.endpoint import RpcEndpoint
 from gateway.services.container import Services, build_services
@@ -33,19 +35,21 @@ CONNECTOR = web.AppKey("connector", SimulatorConnector)
 BACKGROUND = web.AppKey("background", dict[str, "asyncio.Task[None]"])
 
 
-def open_store(settings: Settings) -> SqliteStore:
+def open_store(settings: Settings, metrics: Metrics | None = None) -> SqliteStore:
     return SqliteStore(
         settings.store.path,
         durability=settings.store.durability,
         reader_connections=settings.store.reader_connections,
         max_write_batch=settings.store.max_write_batch,
+        observe_write_batch=metrics.write_batch_size.observe if metrics else None,
     )
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
-    store = open_store(app[SETTINGS])
+    metrics = Metrics()
+    store = open_store(app[SETTINGS], metrics)
     await store.open()
-    services = build_services(app[SETTINGS], store, app[CLOCK])
+    services = build_services(app[SETTINGS], store, app[CLOCK], metrics)
     await services.subscriptions.load_all()
     app[SERVICES] = services
     yield
@@ -63,6 +67,18 @@ async def _healthz(request: web.Request) -> web.Response:
     except Exception:
         return web.json_response({"status": "unavailable"}, status=503)
     return web.json_response({"status": "ok"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: call counts and latencies, status changes, webhook attempts,
+    write batch sizes, queue depths (counted now)."""
+    services = request.app[SERVICES]
+    for queue, depth in (await services.store.queue_depths()).items():
+        services.metrics.queue_depth.labels(queue).set(depth)
+    return web.Response(
+        body=generate_latest(services.metrics.registry),
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
+    )
 
 
 async def _readyz(request: web.Request) -> web.Response:
@@ -113,6 +129,7 @@ async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         services.events_queued,
         services.endpoints,
+        services.metrics,
     )
     task = asyncio.create_task(sender.run(), name="webhook-sender")
     _background(app, "webhook sender", task)
@@ -199,6 +216,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.router.add_post(path, _handle_rpc)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
     app.router.add_get("/exports/{job_hash:[A-Z0-9]{8}}.csv", _download_export)
     if settings.carrier.simulator.mo_secret:
         app.router.add_post("/carrier/simulator/mo", _simulator_mo)

@@ -12,6 +12,7 @@ import aiohttp
 from gateway.clock import Clock
 from gateway.config import WebhookSettings
 from gateway.jobs.signing import webhook_headers
+from gateway.metrics import Metrics
 from gateway.services.endpoints import EndpointPolicy
 from gateway.store.base import DeliveryAttempt, OutboxStore, PendingDelivery
 
@@ -56,8 +57,10 @@ class WebhookSender:
         clock: Clock,
         events_queued: asyncio.Event,
         endpoints: EndpointPolicy,
+        metrics: Metrics,
     ) -> None:
         self._endpoints = endpoints
+        self._metrics = metrics
         self._store = store
         self._session = session
         self._settings = settings
@@ -135,6 +138,9 @@ class WebhookSender:
     async def _deliver(self, delivery: PendingDelivery) -> None:
         try:
             attempt = await self._post(delivery)
+            self._metrics.webhook_attempts.labels(
+                "delivered" if attempt.delivered else "failed"
+            ).inc()
             await self._store.record_attempt(attempt)
         except asyncio.CancelledError:
             raise

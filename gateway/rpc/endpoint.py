@@ -6,6 +6,7 @@ import inspect
 import json
 import logging
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, cast
@@ -90,17 +91,27 @@ def _named(spec: RpcMethod, args: tuple[Any, ...], kwargs: dict[str, Any]) -> di
 
 def _bind(spec: RpcMethod) -> Any:
     async def call(context: CallContext, /, *args: Any, **kwargs: Any) -> Result:
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             params = spec.model.model_validate(_named(spec, args, kwargs))
             return Success(await spec.handler(context.services, context.account, params))
         except ValidationError as exc:
-            return _error(gateway_error(exc))
+            refusal = gateway_error(exc)
+            outcome = str(refusal.code)
+            return _error(refusal)
         except GatewayError as exc:
+            outcome = str(exc.code)
             if exc.code == -32603:
                 return _incident(spec.name)
             return _error(exc)
         except Exception:
+            outcome = "-32603"
             return _incident(spec.name)
+        finally:
+            metrics = context.services.metrics
+            metrics.rpc_calls.labels(spec.name, outcome).inc()
+            metrics.rpc_seconds.labels(spec.name).observe(time.perf_counter() - started)
 
     # jsonrpcserver checks every call against inspect.signature (~15 µs); give it a ready one.
     call.__signature__ = _ANY_PARAMS  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.metrics import Metrics
 from gateway.services.accounts import AccountService
 from gateway.services.delivery import DeliveryService
 from gateway.services.endpoints import EndpointPolicy
@@ -30,11 +31,15 @@ class Services:
     # Set whenever webhook events are committed to the outbox.
     events_queued: asyncio.Event
     endpoints: EndpointPolicy
+    metrics: Metrics
     # Set whenever new outbound messages are committed.
     messages_queued: asyncio.Event
 
 
-def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
+def build_services(
+    settings: Settings, store: Store, clock: Clock, metrics: Metrics | None = None
+) -> Services:
+    metrics = metrics or Metrics()
     search = SearchService(store, settings.search, clock)
     endpoints = EndpointPolicy(settings.webhooks.deny_private_networks)
     subscriptions = SubscriptionService(store, clock, endpoints)
@@ -49,9 +54,12 @@ def build_services(settings: Settings, store: Store, clock: Clock) -> Services:
         search=search,
         jobs=JobService(store, search, subscriptions, clock, events_queued, endpoints),
         subscriptions=subscriptions,
-        delivery=DeliveryService(store, subscriptions, prices.currency, clock, events_queued),
+        delivery=DeliveryService(
+            store, subscriptions, prices.currency, clock, events_queued, metrics
+        ),
         numbers=NumberService(store, clock),
         events_queued=events_queued,
         endpoints=endpoints,
+        metrics=metrics,
         messages_queued=messages_queued,
     )

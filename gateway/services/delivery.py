@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from gateway.carriers.base import DeliveryReceipt, InboundSms, SubmitResult
 from gateway.clock import Clock
 from gateway.encoding import segment
+from gateway.metrics import Metrics
 from gateway.services.numbering import NotE164, country_of
 from gateway.services.subscriptions import SubscriptionService
 from gateway.services.webhooks import new_event
@@ -60,7 +61,9 @@ class DeliveryService:
         currency: str,
         clock: Clock,
         events_queued: asyncio.Event,
+        metrics: Metrics,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._subscriptions = subscriptions
         self._currency = currency
@@ -128,6 +131,7 @@ class DeliveryService:
     async def _apply(self, transition: StatusTransition) -> None:
         moved = await self._store.apply_transition(transition, self.status_events)
         if moved is not None:
+            self._metrics.status_changes.labels(moved.status).inc()
             self._events_queued.set()
 
     async def inbound(self, sms: InboundSms) -> str | None:

@@ -487,3 +487,7 @@ class Store(
     async def probe_write(self, now_ms: int) -> None:
         """Raise when the database does not take writes."""
         ...
+
+    async def queue_depths(self) -> dict[str, int]:
+        """Messages to dispatch, webhook events to deliver, jobs to run."""
+        ...

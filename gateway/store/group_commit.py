@@ -33,7 +33,14 @@ class GroupCommitWriter:
     with concurrency while every answered write is durable.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, *, max_batch: int) -> None:
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        *,
+        max_batch: int,
+        observe_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self._observe_batch = observe_batch
         self._connection = connection
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
@@ -108,6 +115,8 @@ class GroupCommitWriter:
                 start = end
             await self._connection.commit()
             self.transactions += 1
+            if self._observe_batch is not None:
+                self._observe_batch(len(writes))
         except BaseException:
             try:
                 await self._connection.rollback()

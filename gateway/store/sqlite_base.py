@@ -3,7 +3,7 @@
 import itertools
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,15 @@ class SqliteBase:
     """Connections of one SQLite file; the table modules add their queries on top."""
 
     def __init__(
-        self, path: Path, *, durability: str, reader_connections: int, max_write_batch: int
+        self,
+        path: Path,
+        *,
+        durability: str,
+        reader_connections: int,
+        max_write_batch: int,
+        observe_write_batch: Callable[[int], None] | None = None,
     ) -> None:
+        self._observe_write_batch = observe_write_batch
         self._path = path
         self._durability = durability
         self._reader_count = reader_connections
@@ -47,7 +54,11 @@ class SqliteBase:
         self._write_connection = await self._connect(isolation_level="IMMEDIATE")
         await self._write_connection.execute("PRAGMA journal_mode = WAL")
         await self._migrate(self._write_connection)
-        self._writer = GroupCommitWriter(self._write_connection, max_batch=self._max_write_batch)
+        self._writer = GroupCommitWriter(
+            self._write_connection,
+            max_batch=self._max_write_batch,
+            observe_batch=self._observe_write_batch,
+        )
         self._writer.start()
         for _ in range(self._reader_count):
             reader = await self._connect()
@@ -97,6 +108,17 @@ class SqliteBase:
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return list(await self._reader().execute_fetchall(sql, params))
+
+    async def queue_depths(self) -> dict[str, int]:
+        """Work waiting, each counted through a partial index."""
+        rows = await self._read(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE status = 'PENDING'), "
+            "(SELECT COUNT(*) FROM webhook_outbox WHERE status = 'PENDING'), "
+            "(SELECT COUNT(*) FROM jobs WHERE status IN ('PENDING', 'RUNNING'))",
+            (),
+        )
+        dispatch, outbox, jobs = rows[0]
+        return {"dispatch": dispatch, "webhook_outbox": outbox, "jobs": jobs}
 
     async def probe_write(self, now_ms: int) -> None:
         """Commit a one-row write: raises when the store does not take writes."""

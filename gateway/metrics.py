@@ -1,0 +1,45 @@
+"""Prometheus metrics of the gateway, on a registry of its own (one per app)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.rpc_calls = Counter(
+            "gateway_rpc_calls",
+            "JSON-RPC calls by method and outcome (ok, or the error's code)",
+            ["method", "outcome"],
+            registry=self.registry,
+        )
+        self.rpc_seconds = Histogram(
+            "gateway_rpc_call_seconds",
+            "Time to answer a JSON-RPC call",
+            ["method"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.status_changes = Counter(
+            "gateway_message_status_changes",
+            "Messages moved to a status (by dispatch, receipts, expiry)",
+            ["status"],
+            registry=self.registry,
+        )
+        self.webhook_attempts = Counter(
+            "gateway_webhook_attempts",
+            "Webhook POSTs by result (delivered, failed)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.write_batch_size = Histogram(
+            "gateway_store_write_batch_size",
+            "Writes committed together in one transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "gateway_queue_depth",
+            "Work waiting: messages to dispatch, webhook events to deliver, jobs to run",
+            ["queue"],
+            registry=self.registry,
+        )
