@@ -31,6 +31,7 @@ from gateway.rpc.params import (
     SubscribeParams,
     SubscriptionHashParams,
     WebhookOptions,
+    parse_number_sort,
     parse_sort,
 )
 from gateway.services.container import Services
@@ -299,14 +300,12 @@ async def search_numbers(
 ) -> dict[str, Any]:
     """The account's numbers: filters, sort, offset or cursor paging, exact total."""
     options = p.options or NumberSearchOptions()
-    field, _, direction = (options.sort or "").partition(":")
-    if not direction and field in ("asc", "desc"):
-        field, direction = "", field
+    by_number, descending = parse_number_sort(options.sort or "")
     request = NumberPageRequest(
         offset=options.offset,
         limit=options.limit,
-        by_number=field == "number",
-        descending=direction == "desc",
+        by_number=by_number,
+        descending=descending,
         cursor=options.cursor,
     )
     page = await services.numbers.search(account.id, _number_filters(p.filters), request)

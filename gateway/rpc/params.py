@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -173,6 +173,16 @@ class NoParams(_Params):
     pass
 
 
+_MaybeDatetime = TypeVar("_MaybeDatetime", datetime, datetime | None)
+
+
+def _not_before(value: _MaybeDatetime, earlier: datetime | None, name: str) -> _MaybeDatetime:
+    """A range's end, refused when it comes before the range's start."""
+    if value is not None and earlier is not None and earlier > value:
+        raise PydanticCustomError("invalid_value", f"must not be before {name}")
+    return value
+
+
 STATUSES = frozenset(
     {"CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED", "ERROR", "FAILED", "EXPIRED"}
 )
@@ -191,18 +201,33 @@ def _statuses(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def parse_sort(value: str) -> SortOrder:
-    """`field:asc|desc`; a bare direction sorts by date_creation, a bare field ascending."""
+def _split_sort(value: str, fields: frozenset[str]) -> tuple[str, bool]:
+    """`field:asc|desc` as (field, descending); a bare direction sorts by date_creation, a
+    bare field ascending."""
     field, _, direction = value.partition(":")
     if not direction and field in ("asc", "desc"):
         field, direction = "", field
-    field = field or SortField.DATE_CREATION.value
-    if field not in SORT_FIELDS or direction not in ("", "asc", "desc"):
+    field = field or "date_creation"
+    if field not in fields or direction not in ("", "asc", "desc"):
         raise PydanticCustomError(
             "invalid_value",
-            f"must be field:asc or field:desc, field among {', '.join(sorted(SORT_FIELDS))}",
+            f"must be field:asc or field:desc, field among {', '.join(sorted(fields))}",
         )
-    return SortOrder(SortField(field), descending=direction == "desc")
+    return field, direction == "desc"
+
+
+def parse_sort(value: str) -> SortOrder:
+    field, descending = _split_sort(value, SORT_FIELDS)
+    return SortOrder(SortField(field), descending=descending)
+
+
+NUMBER_SORT_FIELDS = frozenset({"date_creation", "number"})
+
+
+def parse_number_sort(value: str) -> tuple[bool, bool]:
+    """(by number, descending) of a numbers.search sort."""
+    field, descending = _split_sort(value, NUMBER_SORT_FIELDS)
+    return field == "number", descending
 
 
 def _sort(value: str) -> str:
@@ -239,17 +264,17 @@ class SearchFilters(_Params):
     @field_validator("date_to")
     @classmethod
     def _after_date_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        date_from = info.data.get("date_from")
-        if value is not None and date_from is not None and date_from > value:
-            raise PydanticCustomError("invalid_value", "must not be before date_from")
-        return value
+        return _not_before(value, info.data.get("date_from"), "date_from")
 
 
-class SearchOptions(_Params):
+class _PageOptions(_Params):
     offset: Annotated[int, Field(ge=0)] = 0
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-    sort: Annotated[str, AfterValidator(_sort)] | None = None
     cursor: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+
+
+class SearchOptions(_PageOptions):
+    sort: Annotated[str, AfterValidator(_sort)] | None = None
 
 
 class SearchParams(_Params):
@@ -265,10 +290,7 @@ class GetListParams(_Params):
     @field_validator("date_to")
     @classmethod
     def _after_from(cls, value: datetime, info: ValidationInfo) -> datetime:
-        date_from = info.data.get("date_from")
-        if date_from is not None and date_from > value:
-            raise PydanticCustomError("invalid_value", "must not be before from")
-        return value
+        return _not_before(value, info.data.get("date_from"), "from")
 
 
 class ExportParams(_Params):
@@ -333,32 +355,16 @@ class NumberFiltersParam(_Params):
     @field_validator("date_to")
     @classmethod
     def _after_date_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        date_from = info.data.get("date_from")
-        if value is not None and date_from is not None and date_from > value:
-            raise PydanticCustomError("invalid_value", "must not be before date_from")
-        return value
+        return _not_before(value, info.data.get("date_from"), "date_from")
 
 
 def _number_sort(value: str) -> str:
-    field, _, direction = value.partition(":")
-    if not direction and field in ("asc", "desc"):
-        field, direction = "date_creation", field
-    if (field or "date_creation") not in ("date_creation", "number") or direction not in (
-        "",
-        "asc",
-        "desc",
-    ):
-        raise PydanticCustomError(
-            "invalid_value", "must be field:asc or field:desc, field date_creation or number"
-        )
+    parse_number_sort(value)
     return value
 
 
-class NumberSearchOptions(_Params):
-    offset: Annotated[int, Field(ge=0)] = 0
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
+class NumberSearchOptions(_PageOptions):
     sort: Annotated[str, AfterValidator(_number_sort)] | None = None
-    cursor: Annotated[str, Field(min_length=1, max_length=512)] | None = None
 
 
 class NumberCountParams(_Params):
