@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,16 +41,42 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.server.log_format)
-    # run_app turns SIGINT and SIGTERM into a graceful shutdown that runs every cleanup_ctx exit.
-    web.run_app(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        shutdown_timeout=settings.server.shutdown_timeout_s,
-        access_log=None,
-        print=lambda message: logging.getLogger("gateway").info("%s", message),
-    )
+    asyncio.run(_serve_until_signalled(settings))
     return 0
+
+
+async def _serve_until_signalled(settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down once and completely.
+
+    The first signal starts the graceful shutdown (in-flight requests finish, every cleanup_ctx
+    exit runs: queued writes committed, runners stopped, store closed). Further signals are
+    only logged: a second one must not cancel the shutdown half-way, which would leave the
+    store's threads running and the process alive.
+    """
+    log = logging.getLogger("gateway")
+    runner = web.AppRunner(
+        create_app(settings), access_log=None, shutdown_timeout=settings.server.shutdown_timeout_s
+    )
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            log.info("signal %s: already shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        site = web.TCPSite(runner, settings.server.host, settings.server.port)
+        await site.start()
+        log.info("serving on http://%s:%s", settings.server.host, settings.server.port)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
 
 
 async def _operate(args: argparse.Namespace) -> int:
