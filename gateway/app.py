@@ -5,6 +5,8 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -93,8 +95,28 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-def _background(app: web.Application, name: str, task: "asyncio.Task[None]") -> None:
+class BackgroundRunner(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    async def wait_stopped(self) -> None: ...
+
+
+@asynccontextmanager
+async def _running(
+    app: web.Application, name: str, runner: BackgroundRunner
+) -> AsyncIterator[None]:
+    """Run a background loop while the app serves (watched by /readyz); on exit, stop it,
+    then wait for the work it had in hand."""
+    task = asyncio.create_task(runner.run(), name=name)
     app[BACKGROUND][name] = task
+    try:
+        yield
+    finally:
+        runner.stop()
+        await task
+        await runner.wait_stopped()
 
 
 async def _endpoint(app: web.Application) -> AsyncIterator[None]:
@@ -131,12 +153,8 @@ async def _webhook_sender(app: web.Application) -> AsyncIterator[None]:
         services.endpoints,
         services.metrics,
     )
-    task = asyncio.create_task(sender.run(), name="webhook-sender")
-    _background(app, "webhook sender", task)
-    yield
-    sender.stop()
-    await task
-    await sender.wait_stopped()
+    async with _running(app, "webhook sender", sender):
+        yield
 
 
 async def _job_runner(app: web.Application) -> AsyncIterator[None]:
@@ -145,12 +163,8 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
         services.store, settings.exports, settings.server.public_url, app[CLOCK]
     )
     runner = JobRunner(services.jobs, context)
-    task = asyncio.create_task(runner.run(), name="job-runner")
-    _background(app, "job runner", task)
-    yield
-    runner.stop()
-    await task
-    await runner.wait_stopped()
+    async with _running(app, "job runner", runner):
+        yield
 
 
 async def _carrier(app: web.Application) -> AsyncIterator[None]:
@@ -166,12 +180,8 @@ async def _carrier(app: web.Application) -> AsyncIterator[None]:
     dispatcher = Dispatcher(
         services.store, connector, services.delivery, settings, app[CLOCK], services.messages_queued
     )
-    task = asyncio.create_task(dispatcher.run(), name="dispatcher")
-    _background(app, "dispatcher", task)
-    yield
-    dispatcher.stop()
-    await task
-    await dispatcher.wait_stopped()
+    async with _running(app, "dispatcher", dispatcher):
+        yield
     await connector.close()
 
 

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,14 @@ RPC_PATH = "/json-rpc/v1.1/"
 LOGIN, PASSWORD = "alice", "correct horse"
 
 Rpc = Callable[..., Awaitable[Any]]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def basic_auth(login: str, password: str) -> str:

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from gateway.replay.fixtures import load
 from gateway.replay.recorder import Recorder, recorder_app
 from gateway.replay.runner import Profile, replay
 from gateway.rpc.methods import METHODS
-from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, basic_auth
+from tests.helpers import LOGIN, PASSWORD, REPO_ROOT, RPC_PATH, basic_auth, free_port
 
 FIXTURES = sorted((REPO_ROOT / "tests" / "fixtures").glob("*.jsonl"))
 CLI = [sys.executable, "-m", "gateway"]
@@ -134,13 +133,6 @@ async def test_a_mismatched_status_shows_the_body(client: Any, profiles: Any) ->
 # --- the command line, against `sms-gateway serve` as a real process -------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False
@@ -154,7 +146,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     for login, password in ((LOGIN, PASSWORD), ("bob", "pw")):
         created = _cli("accounts", "create", login, "--password", password, *db)
         assert created.returncode == 0, created.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*CLI, "serve", *db, "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -275,7 +267,7 @@ async def test_recorder_answers_502_and_records_nothing_without_upstream(
     aiohttp_server: Any, tmp_path: Path
 ) -> None:
     out = tmp_path / "nothing.jsonl"
-    proxy = await aiohttp_server(recorder_app(f"http://127.0.0.1:{_free_port()}", out, Recorder()))
+    proxy = await aiohttp_server(recorder_app(f"http://127.0.0.1:{free_port()}", out, Recorder()))
     async with (
         aiohttp.ClientSession() as session,
         session.post(proxy.make_url(RPC_PATH), data=b"{}") as answer,
@@ -286,7 +278,7 @@ async def test_recorder_answers_502_and_records_nothing_without_upstream(
 
 def test_cli_record_then_replay(served: str, tmp_path: Path) -> None:
     out = tmp_path / "cli.jsonl"
-    port = _free_port()
+    port = free_port()
     proxy = subprocess.Popen(
         [*CLI, "record", "--listen", f"127.0.0.1:{port}", "--upstream", served, "--out", str(out)],
         stdout=subprocess.PIPE,

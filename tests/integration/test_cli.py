@@ -3,14 +3,13 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, free_port
 
 CLI = [sys.executable, "-m", "gateway"]
 
@@ -23,13 +22,6 @@ def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_accounts_create_prints_one_json_line_and_list_shows_it(tmp_path: Path) -> None:
@@ -50,7 +42,7 @@ def test_serve_answers_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     api_key = json.loads(_run("accounts", "create", "carol", "--password", "pw", db=db).stdout)[
         "api_key"
     ]
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             *CLI,

@@ -15,16 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.helpers import REPO_ROOT, basic_auth
+from tests.helpers import REPO_ROOT, basic_auth, free_port
 
 CLI = [sys.executable, "-m", "gateway"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _config(tmp_path: Path, durability: str) -> Path:
@@ -56,7 +49,7 @@ def _start(config: Path, db: Path, port: int, cwd: Path) -> subprocess.Popen[byt
 
 @pytest.mark.parametrize("durability", ["NORMAL", "FULL"])
 async def test_sigkill_mid_load_loses_no_answered_send(tmp_path: Path, durability: str) -> None:
-    config, db, port = _config(tmp_path, durability), tmp_path / "crash.db", _free_port()
+    config, db, port = _config(tmp_path, durability), tmp_path / "crash.db", free_port()
     created = await asyncio.to_thread(
         subprocess.run,
         [
@@ -107,7 +100,7 @@ async def test_sigkill_mid_load_loses_no_answered_send(tmp_path: Path, durabilit
     assert len(answered) >= 300
 
     # Every answered send is there exactly once, whole, after a restart.
-    restarted = await asyncio.to_thread(_start, config, db, _free_port(), tmp_path)
+    restarted = await asyncio.to_thread(_start, config, db, free_port(), tmp_path)
     try:
         with sqlite3.connect(db) as connection:
             rows = connection.execute(
@@ -156,7 +149,7 @@ async def test_messages_pending_at_a_kill_are_sent_exactly_once_after_restart(
         capture_output=True,
         check=True,
     )
-    port = _free_port()
+    port = free_port()
     server = await asyncio.to_thread(_start, held, db, port, tmp_path)
     url = f"http://127.0.0.1:{port}/json-rpc/v1.1/"
     headers = {"Authorization": basic_auth("k", "pw")}
@@ -177,7 +170,7 @@ async def test_messages_pending_at_a_kill_are_sent_exactly_once_after_restart(
     server.send_signal(signal.SIGKILL)  # every message is PENDING at the kill
     await asyncio.to_thread(server.wait, 10)
 
-    restarted = await asyncio.to_thread(_start, instant, db, _free_port(), tmp_path)
+    restarted = await asyncio.to_thread(_start, instant, db, free_port(), tmp_path)
     try:
         for _ in range(500):
             with sqlite3.connect(db) as connection:
