@@ -5,6 +5,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 class Metrics:
     def __init__(self) -> None:
+        self._rpc_call_counters: dict[tuple[str, str], Counter] = {}
+        self._rpc_call_seconds: dict[str, Histogram] = {}
         self.registry = CollectorRegistry()
         self.rpc_calls = Counter(
             "gateway_rpc_calls",
@@ -43,3 +45,18 @@ class Metrics:
             ["queue"],
             registry=self.registry,
         )
+
+    # labels() takes a lock and builds its key on every call: the API's children are looked
+    # up once per (method, outcome) and kept.
+    def rpc_call_counter(self, method: str, outcome: str) -> Counter:
+        key = (method, outcome)
+        child = self._rpc_call_counters.get(key)
+        if child is None:
+            child = self._rpc_call_counters[key] = self.rpc_calls.labels(method, outcome)
+        return child
+
+    def rpc_call_seconds(self, method: str) -> Histogram:
+        child = self._rpc_call_seconds.get(method)
+        if child is None:
+            child = self._rpc_call_seconds[method] = self.rpc_seconds.labels(method)
+        return child

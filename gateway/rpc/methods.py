@@ -135,7 +135,7 @@ async def send_batch(services: Services, account: Account, p: SendBatchParams) -
 async def get(services: Services, account: Account, p: GetParams) -> dict[str, Any]:
     """Get one SMS of the account by its hash."""
     message = await services.messaging.get(account.id, p.id)
-    return SmsResult.of(message).model_dump(by_alias=True)
+    return SmsResult.wire(message)
 
 
 def _filters(filters: SearchFilters | None) -> MessageFilters:
@@ -166,7 +166,7 @@ async def search(services: Services, account: Account, p: SearchParams) -> dict[
         cursor=options.cursor,
     )
     page = await services.search.search(account.id, _filters(p.filters), request)
-    return SearchResults.of(page).model_dump(by_alias=True)
+    return SearchResults.wire(page)
 
 
 @rpc_method(
@@ -175,7 +175,7 @@ async def search(services: Services, account: Account, p: SearchParams) -> dict[
 async def get_list(services: Services, account: Account, p: GetListParams) -> list[Any]:
     """Deprecated: every inbound or outbound SMS created in a date range, oldest first."""
     messages = await services.search.list_between(account.id, p.type, p.date_from, p.date_to)
-    return [SmsResult.of(message).model_dump(by_alias=True) for message in messages]
+    return [SmsResult.wire(message) for message in messages]
 
 
 @rpc_method(

@@ -87,7 +87,7 @@ class DeliveryService:
     ) -> list[OutboxEvent]:
         if not targets:
             return []
-        data = SmsResult.of(message).model_dump(by_alias=True)
+        data = SmsResult.wire(message)
         now = self._clock.now()
         return [
             new_event(
