@@ -399,7 +399,8 @@ class JobStore(Protocol):
 
 class EventFactory(Protocol):
     def __call__(self, job: Job) -> list[OutboxEvent]:
-        """The events announcing the job's new state, built inside the finishing transaction."""
+        """The events announcing the job's new state, built inside the finishing transaction
+        (on the store's writer thread: it only reads)."""
         ...
 
 

@@ -4,21 +4,19 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from gateway.errors import DuplicateLogin
 from gateway.store.base import Account, AccountCredentials
 from gateway.store.epoch_ms import from_ms, to_ms
 from gateway.store.sqlite_base import SqliteBase
 
 
-async def _insert_account(
-    connection: aiosqlite.Connection, payloads: Sequence[tuple[str, str, bytes, int]]
+def _insert_account(
+    connection: sqlite3.Connection, payloads: Sequence[tuple[str, str, bytes, int]]
 ) -> list[int | None]:
     ids: list[int | None] = []
     for login, password_hash, token_sha256, now_ms in payloads:
         try:
-            cursor = await connection.execute(
+            cursor = connection.execute(
                 "INSERT INTO accounts (login, password_hash, created_at_ms) VALUES (?, ?, ?)",
                 (login, password_hash, now_ms),
             )
@@ -26,7 +24,7 @@ async def _insert_account(
             ids.append(None)
             continue
         account_id = cursor.lastrowid
-        await connection.execute(
+        connection.execute(
             "INSERT INTO api_keys (account_id, name, token_sha256, created_at_ms) "
             "VALUES (?, 'default', ?, ?)",
             (account_id, token_sha256, now_ms),
@@ -51,7 +49,7 @@ class AccountTables(SqliteBase):
         return [Account(row[0], row[1], from_ms(row[2])) for row in rows]
 
     async def credentials_for_login(self, login: str) -> AccountCredentials | None:
-        rows = await self._read(
+        rows = await self._read_point(
             "SELECT id, login, created_at_ms, password_hash FROM accounts WHERE login = ?",
             (login,),
         )
@@ -61,7 +59,7 @@ class AccountTables(SqliteBase):
         return AccountCredentials(Account(row[0], row[1], from_ms(row[2])), row[3])
 
     async def account_for_api_key(self, token_sha256: bytes) -> Account | None:
-        rows = await self._read(
+        rows = await self._read_point(
             "SELECT a.id, a.login, a.created_at_ms FROM api_keys k "
             "JOIN accounts a ON a.id = k.account_id WHERE k.token_sha256 = ?",
             (token_sha256,),

@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import StoreUnavailable
-from gateway.store.group_commit import BatchOperation, GroupCommitWriter
+from gateway.store.group_commit import BatchOperation, GroupCommitWriter, fetch_all
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -43,7 +43,7 @@ class SqliteBase:
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._writer: GroupCommitWriter | None = None
-        self._write_connection: aiosqlite.Connection | None = None
+        self._point_reader: sqlite3.Connection | None = None
         self._bulk_reader: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
@@ -51,15 +51,16 @@ class SqliteBase:
         # hashes, webhook secrets. Those lines never leave the process, whatever the log level.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_connection = await self._connect(isolation_level="IMMEDIATE")
-        await self._write_connection.execute("PRAGMA journal_mode = WAL")
-        await self._migrate(self._write_connection)
         self._writer = GroupCommitWriter(
-            self._write_connection,
+            self._connect_writer,
             max_batch=self._max_write_batch,
             observe_batch=self._observe_write_batch,
         )
-        self._writer.start()
+        await self._writer.start(_migrate)
+        self._point_reader = self._configure(sqlite3.connect(self._path))
+        # A lookup on the event loop must never wait on a lock: rather fall back to a reader.
+        self._point_reader.execute("PRAGMA busy_timeout = 0")
+        self._point_reader.execute("PRAGMA query_only = ON")
         for _ in range(self._reader_count):
             reader = await self._connect()
             await reader.execute("PRAGMA query_only = ON")
@@ -71,30 +72,35 @@ class SqliteBase:
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer.close()
-        for connection in [*self._readers, self._bulk_reader, self._write_connection]:
+            self._writer = None
+        for connection in [*self._readers, self._bulk_reader]:
             if connection is not None:
                 await connection.close()
+        if self._point_reader is not None:
+            self._point_reader.close()
+            self._point_reader = None
         self._readers.clear()
+        self._next_reader = None
         self._bulk_reader = None
-        self._write_connection = None
 
-    async def _connect(self, isolation_level: str | None = None) -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(self._path, isolation_level=isolation_level)
+    def _configure(self, connection: sqlite3.Connection) -> sqlite3.Connection:
+        connection.execute("PRAGMA busy_timeout = 5000")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA synchronous = {self._durability}")
+        return connection
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        # Called in the writer's thread, which is the only one ever to use this connection.
+        connection = self._configure(sqlite3.connect(self._path, isolation_level="IMMEDIATE"))
+        connection.execute("PRAGMA journal_mode = WAL")
+        return connection
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(self._path)
         await connection.execute("PRAGMA busy_timeout = 5000")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA synchronous = {self._durability}")
         return connection
-
-    async def _migrate(self, connection: aiosqlite.Connection) -> None:
-        rows = await connection.execute_fetchall("PRAGMA user_version")
-        current = next(iter(rows))[0]
-        for version, script in _migrations():
-            if version <= current:
-                continue
-            # executescript commits on its own; the version bump rides in the same script.
-            await connection.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
-            )
 
     def _reader(self) -> aiosqlite.Connection:
         if self._next_reader is None:
@@ -108,6 +114,22 @@ class SqliteBase:
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
         return list(await self._reader().execute_fetchall(sql, params))
+
+    async def _read_point(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """A lookup through a unique index, run on the event loop itself.
+
+        It takes a few microseconds in SQLite, where a hand-over to a reader thread and back
+        costs the loop several times that; WAL readers do not wait for the writer. Should the
+        file be locked (a checkpoint restarting the log), the lookup goes to a reader instead.
+        """
+        if self._point_reader is None:
+            raise StoreUnavailable(None, "the store is not open")
+        try:
+            return fetch_all(self._point_reader, sql, params)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return await self._read(sql, params)
 
     async def queue_depths(self) -> dict[str, int]:
         """Work waiting, each counted through a partial index."""
@@ -138,6 +160,17 @@ class SqliteBase:
         await self._read("SELECT 1", ())
 
 
-async def _probe(connection: aiosqlite.Connection, nows: Sequence[int]) -> list[None]:
-    await connection.execute("INSERT OR REPLACE INTO health (id, at_ms) VALUES (1, ?)", (nows[-1],))
+def _migrate(connection: sqlite3.Connection) -> None:
+    current = fetch_all(connection, "PRAGMA user_version")[0][0]
+    for version, script in _migrations():
+        if version <= current:
+            continue
+        # executescript commits on its own; the version bump rides in the same script.
+        connection.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+        )
+
+
+def _probe(connection: sqlite3.Connection, nows: Sequence[int]) -> list[None]:
+    connection.execute("INSERT OR REPLACE INTO health (id, at_ms) VALUES (1, ?)", (nows[-1],))
     return [None] * len(nows)

@@ -7,10 +7,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from gateway.store.base import EventFactory, Job, JobOutcome, NewJob, WebhookTarget
 from gateway.store.epoch_ms import from_ms, to_ms
+from gateway.store.group_commit import fetch_all
 from gateway.store.ids import new_hashes
 from gateway.store.sqlite_base import SqliteBase
 from gateway.store.sqlite_outbox import insert_events
@@ -42,12 +41,12 @@ def _job_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     )
 
 
-async def _insert_jobs(connection: aiosqlite.Connection, jobs: Sequence[NewJob]) -> list[str]:
+def _insert_jobs(connection: sqlite3.Connection, jobs: Sequence[NewJob]) -> list[str]:
     hashes = []
     for job in jobs:
         while True:
             job_hash = new_hashes(1)[0]
-            cursor = await connection.execute(
+            cursor = connection.execute(
                 "INSERT INTO jobs (hash, account_id, type, status, params, webhook, "
                 "created_at_ms, updated_at_ms) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?) "
                 "ON CONFLICT (hash) DO NOTHING",
@@ -67,10 +66,11 @@ async def _insert_jobs(connection: aiosqlite.Connection, jobs: Sequence[NewJob])
     return hashes
 
 
-async def _claim_next(connection: aiosqlite.Connection, nows: Sequence[int]) -> list[Job | None]:
+def _claim_next(connection: sqlite3.Connection, nows: Sequence[int]) -> list[Job | None]:
     claimed: list[Job | None] = []
     for now_ms in nows:
-        rows = await connection.execute_fetchall(
+        rows = fetch_all(
+            connection,
             "UPDATE jobs SET status = 'RUNNING', updated_at_ms = ? WHERE id = "
             "(SELECT id FROM jobs WHERE status = 'PENDING' ORDER BY id LIMIT 1) "
             f"RETURNING {_JOB_COLUMNS}",
@@ -81,10 +81,10 @@ async def _claim_next(connection: aiosqlite.Connection, nows: Sequence[int]) -> 
     return claimed
 
 
-async def _requeue(connection: aiosqlite.Connection, nows: Sequence[int]) -> list[int]:
+def _requeue(connection: sqlite3.Connection, nows: Sequence[int]) -> list[int]:
     counts = []
     for now_ms in nows:
-        cursor = await connection.execute(
+        cursor = connection.execute(
             "UPDATE jobs SET status = 'PENDING', updated_at_ms = ? WHERE status = 'RUNNING'",
             (now_ms,),
         )
@@ -92,10 +92,10 @@ async def _requeue(connection: aiosqlite.Connection, nows: Sequence[int]) -> lis
     return counts
 
 
-async def _progress(
-    connection: aiosqlite.Connection, updates: Sequence[tuple[int, int, int, int]]
+def _progress(
+    connection: sqlite3.Connection, updates: Sequence[tuple[int, int, int, int]]
 ) -> list[None]:
-    await connection.executemany(
+    connection.executemany(
         "UPDATE jobs SET progress_done = ?, progress_total = ?, updated_at_ms = ? "
         "WHERE id = ? AND status = 'RUNNING'",
         [(done, total, now_ms, row_id) for row_id, done, total, now_ms in updates],
@@ -103,13 +103,14 @@ async def _progress(
     return [None] * len(updates)
 
 
-async def _finish(
-    connection: aiosqlite.Connection,
+def _finish(
+    connection: sqlite3.Connection,
     payloads: Sequence[tuple[int, JobOutcome, EventFactory | None]],
 ) -> list[Job | None]:
     finished: list[Job | None] = []
     for row_id, outcome, event_for in payloads:
-        rows = await connection.execute_fetchall(
+        rows = fetch_all(
+            connection,
             "UPDATE jobs SET status = ?, result = ?, error = ?, file_path = ?, expires_at_ms = ?, "
             "updated_at_ms = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING') "
             f"RETURNING {_JOB_COLUMNS}",
@@ -127,13 +128,13 @@ async def _finish(
         job = _job_from_row(found[0]) if found else None
         if job is not None and event_for is not None:
             # Same transaction as the new state: the event exists exactly when the state does.
-            await insert_events(connection, event_for(job))
+            insert_events(connection, event_for(job))
         finished.append(job)
     return finished
 
 
-async def _forget_file(connection: aiosqlite.Connection, row_ids: Sequence[int]) -> list[None]:
-    await connection.executemany(
+def _forget_file(connection: sqlite3.Connection, row_ids: Sequence[int]) -> list[None]:
+    connection.executemany(
         "UPDATE jobs SET file_path = NULL WHERE id = ?", [(row_id,) for row_id in row_ids]
     )
     return [None] * len(row_ids)
@@ -145,7 +146,7 @@ class JobTables(SqliteBase):
         return job_hash
 
     async def get_job(self, account_id: int, job_hash: str) -> Job | None:
-        rows = await self._read(
+        rows = await self._read_point(
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE hash = ? AND account_id = ?",
             (job_hash, account_id),
         )
@@ -160,7 +161,7 @@ class JobTables(SqliteBase):
         return count
 
     async def job_status(self, row_id: int) -> Any:
-        rows = await self._read("SELECT status FROM jobs WHERE id = ?", (row_id,))
+        rows = await self._read_point("SELECT status FROM jobs WHERE id = ?", (row_id,))
         return rows[0][0] if rows else None
 
     async def update_job_progress(self, row_id: int, done: int, total: int, now: datetime) -> None:

@@ -7,8 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-import aiosqlite
-
 from gateway.store import search_sql
 from gateway.store.base import (
     STATUS_RANKS,
@@ -24,6 +22,7 @@ from gateway.store.base import (
     StatusTransition,
 )
 from gateway.store.epoch_ms import from_ms, to_ms
+from gateway.store.group_commit import fetch_all
 from gateway.store.ids import new_hashes
 from gateway.store.sqlite_base import SqliteBase
 from gateway.store.sqlite_outbox import insert_events
@@ -115,8 +114,8 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Message:
     )
 
 
-async def _insert_messages(
-    connection: aiosqlite.Connection,
+def _insert_messages(
+    connection: sqlite3.Connection,
     payloads: Sequence[tuple[NewMessage, IdempotencyKey | None]],
 ) -> list[str]:
     """Batch operation for the writer: every queued send in one multi-row insert."""
@@ -131,7 +130,8 @@ async def _insert_messages(
             repeats.append((index, first_with_key[slot]))
             continue
         known = list(
-            await connection.execute_fetchall(
+            fetch_all(
+                connection,
                 "SELECT message_hash FROM idempotency_keys "
                 "WHERE account_id = ? AND key = ? AND created_at_ms >= ?",
                 (message.account_id, idempotency.key, to_ms(idempotency.not_before)),
@@ -144,7 +144,7 @@ async def _insert_messages(
     repeated = {index for index, _ in repeats}
     fresh = [i for i in range(len(payloads)) if answers[i] is None and i not in repeated]
     rows = {index: _message_row(payloads[index][0]) for index in fresh}
-    await _insert_rows(connection, rows)
+    _insert_rows(connection, rows)
     key_rows = []
     for index in fresh:
         message, idempotency = payloads[index]
@@ -153,7 +153,7 @@ async def _insert_messages(
             key_rows.append((message.account_id, idempotency.key, rows[index][0], rows[index][16]))
     if key_rows:
         # REPLACE: a key older than the window is free to be used again.
-        await connection.executemany(
+        connection.executemany(
             "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, ?)", key_rows
         )
     for index, first in repeats:
@@ -202,8 +202,8 @@ _RANK_SQL = (
 )
 
 
-async def _transitions(
-    connection: aiosqlite.Connection,
+def _transitions(
+    connection: sqlite3.Connection,
     payloads: Sequence[tuple[StatusTransition, MessageEvents]],
 ) -> list[Message | None]:
     """Batch operation: each message moves forward (never back) and queues its events."""
@@ -216,7 +216,8 @@ async def _transitions(
             target, key = "id = ?", transition.row_id
         else:
             target, key = "carrier_ref = ?", transition.carrier_ref
-        rows = await connection.execute_fetchall(
+        rows = fetch_all(
+            connection,
             "UPDATE messages SET status = ?, status_error = ?, updated_at_ms = ?, "
             "sent_at_ms = CASE WHEN ? = 'SENT' THEN ? ELSE sent_at_ms END, "
             "received_at_ms = CASE WHEN ? = 'RECEIVED' THEN ? ELSE received_at_ms END, "
@@ -245,26 +246,26 @@ async def _transitions(
             events.extend(events_for(message))
         moved.append(message)
     # One insert for the whole round's events, in transition order.
-    await insert_events(connection, events)
+    insert_events(connection, events)
     return moved
 
 
-async def _insert_inbound(
-    connection: aiosqlite.Connection, payloads: Sequence[tuple[NewMessage, MessageEvents]]
+def _insert_inbound(
+    connection: sqlite3.Connection, payloads: Sequence[tuple[NewMessage, MessageEvents]]
 ) -> list[str]:
     rows = {index: _message_row(message) for index, (message, _) in enumerate(payloads)}
-    await _insert_rows(connection, rows)
+    _insert_rows(connection, rows)
     hashes = []
     for index, (_, events) in enumerate(payloads):
-        row = await connection.execute_fetchall(
-            f"SELECT {_SELECT_COLUMNS} FROM messages WHERE hash = ?", (rows[index][0],)
+        row = fetch_all(
+            connection, f"SELECT {_SELECT_COLUMNS} FROM messages WHERE hash = ?", (rows[index][0],)
         )
-        await insert_events(connection, events(_message_from_row(next(iter(row)))))
+        insert_events(connection, events(_message_from_row(next(iter(row)))))
         hashes.append(rows[index][0])
     return hashes
 
 
-async def _insert_rows(connection: aiosqlite.Connection, rows: dict[int, list[Any]]) -> None:
+def _insert_rows(connection: sqlite3.Connection, rows: dict[int, list[Any]]) -> None:
     """Insert rows with fresh hashes; a hash already taken is drawn again for its row only.
 
     One multi-row INSERT ... RETURNING per round trip: the rows whose hash collided are the
@@ -276,7 +277,8 @@ async def _insert_rows(connection: aiosqlite.Connection, rows: dict[int, list[An
         for row, message_hash in zip(chunk, new_hashes(len(chunk)), strict=True):
             row[0] = message_hash
         values = ", ".join([f"({', '.join('?' * len(chunk[0]))})"] * len(chunk))
-        inserted = await connection.execute_fetchall(
+        inserted = fetch_all(
+            connection,
             f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES {values} "
             "ON CONFLICT (hash) DO NOTHING RETURNING hash",
             [value for row in chunk for value in row],
@@ -291,7 +293,7 @@ class MessageTables(SqliteBase):
         return result
 
     async def get_message(self, account_id: int, message_hash: str) -> Message | None:
-        rows = await self._read(
+        rows = await self._read_point(
             f"SELECT {_SELECT_COLUMNS} FROM messages WHERE hash = ? AND account_id = ?",
             (message_hash, account_id),
         )

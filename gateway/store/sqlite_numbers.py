@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from gateway.store.base import Keyset, NumberFilters, OwnedNumber
 from gateway.store.epoch_ms import from_ms, to_ms
+from gateway.store.group_commit import fetch_all
 from gateway.store.sqlite_base import SqliteBase
 
 _COLUMNS = "id, number, account_id, sms_enabled, label, created_at_ms, updated_at_ms"
@@ -39,13 +38,14 @@ def _where(account_id: int, filters: NumberFilters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-async def _insert(
-    connection: aiosqlite.Connection, payloads: Sequence[tuple[int, str, bool, str, int]]
+def _insert(
+    connection: sqlite3.Connection, payloads: Sequence[tuple[int, str, bool, str, int]]
 ) -> list[OwnedNumber | None]:
     inserted: list[OwnedNumber | None] = []
     for account_id, number, sms_enabled, label, now_ms in payloads:
         rows = list(
-            await connection.execute_fetchall(
+            fetch_all(
+                connection,
                 "INSERT INTO numbers (number, account_id, sms_enabled, label, created_at_ms, "
                 "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING "
                 f"RETURNING {_COLUMNS}",
@@ -56,24 +56,25 @@ async def _insert(
     return inserted
 
 
-async def _changes(
-    connection: aiosqlite.Connection, statements: Sequence[tuple[str, tuple[Any, ...]]]
+def _changes(
+    connection: sqlite3.Connection, statements: Sequence[tuple[str, tuple[Any, ...]]]
 ) -> list[int]:
     counts = []
     for sql, params in statements:
-        cursor = await connection.execute(sql, params)
+        cursor = connection.execute(sql, params)
         counts.append(cursor.rowcount)
     return counts
 
 
-async def _keep_answer(
-    connection: aiosqlite.Connection, payloads: Sequence[tuple[int, str, str, int, int]]
+def _keep_answer(
+    connection: sqlite3.Connection, payloads: Sequence[tuple[int, str, str, int, int]]
 ) -> list[str]:
     kept = []
     for account_id, key, answer, now_ms, not_before_ms in payloads:
         # REPLACE only a key older than the idempotency window; otherwise the first one stays.
         rows = list(
-            await connection.execute_fetchall(
+            fetch_all(
+                connection,
                 "SELECT answer, created_at_ms FROM batch_answers WHERE account_id = ? AND key = ?",
                 (account_id, key),
             )
@@ -81,7 +82,7 @@ async def _keep_answer(
         if rows and rows[0][1] >= not_before_ms:
             kept.append(rows[0][0])
             continue
-        await connection.execute(
+        connection.execute(
             "INSERT OR REPLACE INTO batch_answers VALUES (?, ?, ?, ?)",
             (account_id, key, answer, now_ms),
         )
@@ -99,7 +100,7 @@ class NumberTables(SqliteBase):
         return inserted
 
     async def number(self, number: str) -> OwnedNumber | None:
-        rows = await self._read(f"SELECT {_COLUMNS} FROM numbers WHERE number = ?", (number,))
+        rows = await self._read_point(f"SELECT {_COLUMNS} FROM numbers WHERE number = ?", (number,))
         return _number_from_row(rows[0]) if rows else None
 
     async def delete_number(self, account_id: int, number: str) -> bool:

@@ -5,16 +5,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from gateway.store.base import DeliveryAttempt, OutboxEvent, PendingDelivery, WebhookTarget
 from gateway.store.epoch_ms import from_ms, to_ms
 from gateway.store.sqlite_base import SqliteBase
 
 
-async def insert_events(connection: aiosqlite.Connection, events: Sequence[OutboxEvent]) -> None:
+def insert_events(connection: sqlite3.Connection, events: Sequence[OutboxEvent]) -> None:
     """Queue events inside the caller's transaction; they are due at once."""
-    await connection.executemany(
+    connection.executemany(
         "INSERT INTO webhook_outbox (event_id, account_id, endpoint, hmac_secret, hmac_algo, body, "
         "status, next_attempt_at_ms, created_at_ms, ordering_key) "
         "VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)",
@@ -35,17 +33,17 @@ async def insert_events(connection: aiosqlite.Connection, events: Sequence[Outbo
     )
 
 
-async def _insert_events(
-    connection: aiosqlite.Connection, batches: Sequence[Sequence[OutboxEvent]]
+def _insert_events(
+    connection: sqlite3.Connection, batches: Sequence[Sequence[OutboxEvent]]
 ) -> list[None]:
-    await insert_events(connection, [event for batch in batches for event in batch])
+    insert_events(connection, [event for batch in batches for event in batch])
     return [None] * len(batches)
 
 
-async def _record_attempts(
-    connection: aiosqlite.Connection, attempts: Sequence[DeliveryAttempt]
+def _record_attempts(
+    connection: sqlite3.Connection, attempts: Sequence[DeliveryAttempt]
 ) -> list[None]:
-    await connection.executemany(
+    connection.executemany(
         "INSERT INTO webhook_attempts (outbox_id, attempt, at_ms, status_code, error, duration_ms) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -53,7 +51,7 @@ async def _record_attempts(
             for a in attempts
         ],
     )
-    await connection.executemany(
+    connection.executemany(
         "UPDATE webhook_outbox SET attempts = ?, status = ?, next_attempt_at_ms = ?, "
         "finished_at_ms = ? WHERE id = ?",
         [

@@ -5,8 +5,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from gateway.store.base import Subscription, WebhookTarget
 from gateway.store.epoch_ms import from_ms, to_ms
 from gateway.store.ids import new_hashes
@@ -21,15 +19,15 @@ def _subscription_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Subscription:
     )
 
 
-async def _insert(
-    connection: aiosqlite.Connection,
+def _insert(
+    connection: sqlite3.Connection,
     payloads: Sequence[tuple[int, str, WebhookTarget, int]],
 ) -> list[str]:
     hashes = []
     for account_id, event_type, target, now_ms in payloads:
         while True:
             subscription_hash = new_hashes(1)[0]
-            cursor = await connection.execute(
+            cursor = connection.execute(
                 f"INSERT INTO webhook_subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (hash) DO NOTHING",
                 (
@@ -48,12 +46,10 @@ async def _insert(
     return hashes
 
 
-async def _delete(
-    connection: aiosqlite.Connection, payloads: Sequence[tuple[int, str]]
-) -> list[bool]:
+def _delete(connection: sqlite3.Connection, payloads: Sequence[tuple[int, str]]) -> list[bool]:
     deleted = []
     for account_id, subscription_hash in payloads:
-        cursor = await connection.execute(
+        cursor = connection.execute(
             "DELETE FROM webhook_subscriptions WHERE account_id = ? AND hash = ?",
             (account_id, subscription_hash),
         )
