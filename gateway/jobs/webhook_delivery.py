@@ -76,8 +76,12 @@ class WebhookSender:
             self._events_queued.clear()
             self._slot_freed.clear()
             try:
-                self._start_due(await self._due())
+                started = self._start_due(await self._due())
                 wake_in = await self._seconds_until_next_due()
+                if not started and wake_in == 0:
+                    # Everything due waits for a busy endpoint or an earlier event: a freed
+                    # slot or a new event wakes the sender, not a spin on the outbox.
+                    wake_in = self._settings.poll_interval_s
             except Exception:
                 log.exception("webhook sender could not read the outbox")
                 wake_in = self._settings.poll_interval_s
@@ -106,7 +110,9 @@ class WebhookSender:
         limit = self._settings.max_concurrent_per_endpoint
         return frozenset(endpoint for endpoint, count in per_endpoint.items() if count >= limit)
 
-    def _start_due(self, due: list[PendingDelivery]) -> None:
+    def _start_due(self, due: list[PendingDelivery]) -> int:
+        """Start the deliveries that have a free slot; answers how many started."""
+        started = 0
         per_endpoint = Counter(self._in_flight.values())
         for delivery in due:
             endpoint = delivery.target.endpoint
@@ -117,6 +123,8 @@ class WebhookSender:
             task = asyncio.create_task(self._deliver(delivery), name=f"webhook-{delivery.event_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
 
     async def _seconds_until_next_due(self) -> float:
         next_at = await self._store.next_delivery_at()

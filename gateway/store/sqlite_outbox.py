@@ -79,6 +79,17 @@ def _delivery_from_row(row: sqlite3.Row | tuple[Any, ...]) -> PendingDelivery:
     )
 
 
+# The distinct endpoints with pending events, one index probe each (a loose index scan).
+_ENDPOINTS_WITH_PENDING_EVENTS = (
+    "WITH RECURSIVE pending(endpoint) AS ("
+    "SELECT MIN(endpoint) FROM webhook_outbox WHERE status = 'PENDING' "
+    "UNION ALL SELECT (SELECT MIN(endpoint) FROM webhook_outbox "
+    "WHERE status = 'PENDING' AND endpoint > pending.endpoint) "
+    "FROM pending WHERE endpoint IS NOT NULL) "
+    "SELECT endpoint FROM pending WHERE endpoint IS NOT NULL"
+)
+
+
 class OutboxTables(SqliteBase):
     async def enqueue_events(self, events: Sequence[OutboxEvent]) -> None:
         await self._write(_insert_events, events)
@@ -90,21 +101,31 @@ class OutboxTables(SqliteBase):
         exclude: frozenset[int],
         exclude_endpoints: frozenset[str],
     ) -> list[PendingDelivery]:
-        # Filtered in SQL, so that many events for one stuck endpoint never hide the others.
+        # Endpoint by endpoint, each through its own index range: many events for one stuck
+        # or saturated endpoint never hide the others, nor cost a scan to step over.
+        endpoints = [
+            row[0]
+            for row in await self._read(_ENDPOINTS_WITH_PENDING_EVENTS, ())
+            if row[0] not in exclude_endpoints
+        ]
         ids = ", ".join("?" * len(exclude))
-        endpoints = ", ".join("?" * len(exclude_endpoints))
-        rows = await self._read(
-            "SELECT id, event_id, endpoint, hmac_secret, hmac_algo, body, attempts, created_at_ms "
-            "FROM webhook_outbox AS event WHERE status = 'PENDING' AND next_attempt_at_ms <= ? "
-            f"AND id NOT IN ({ids}) AND endpoint NOT IN ({endpoints}) "
-            # An event waits while an earlier one with its ordering key is undelivered.
-            "AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_outbox AS earlier "
-            "WHERE earlier.ordering_key = event.ordering_key AND earlier.endpoint = event.endpoint "
-            "AND earlier.status = 'PENDING' AND earlier.id < event.id)) "
-            "ORDER BY next_attempt_at_ms LIMIT ?",
-            (to_ms(now), *exclude, *exclude_endpoints, limit),
-        )
-        return [_delivery_from_row(row) for row in rows]
+        due: list[Any] = []
+        for endpoint in endpoints:
+            due += await self._read(
+                "SELECT id, event_id, endpoint, hmac_secret, hmac_algo, body, attempts, "
+                "created_at_ms, next_attempt_at_ms FROM webhook_outbox AS event "
+                "WHERE status = 'PENDING' AND endpoint = ? AND next_attempt_at_ms <= ? "
+                f"AND id NOT IN ({ids}) "
+                # An event waits while an earlier one with its ordering key is undelivered.
+                "AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_outbox AS "
+                "earlier WHERE earlier.ordering_key = event.ordering_key "
+                "AND earlier.endpoint = event.endpoint AND earlier.status = 'PENDING' "
+                "AND earlier.id < event.id)) "
+                "ORDER BY next_attempt_at_ms LIMIT ?",
+                (endpoint, to_ms(now), *exclude, limit),
+            )
+        due.sort(key=lambda row: row[8])  # oldest due first, across endpoints
+        return [_delivery_from_row(row) for row in due[:limit]]
 
     async def next_delivery_at(self) -> datetime | None:
         rows = await self._read(
