@@ -197,8 +197,11 @@ class RpcEndpoint:
                 return _answer(_protocol_error(ERROR_INVALID_REQUEST, "Invalid request", reason))
             answer_type = _ANSWER_TYPES[media_type]
         try:
-            async with asyncio.timeout(self._body_read_timeout_s):
-                raw = await request.read()
+            if request.content.is_eof():
+                raw = await request.read()  # the whole body has arrived: nothing to wait for
+            else:
+                async with asyncio.timeout(self._body_read_timeout_s):
+                    raw = await request.read()
         except TimeoutError:
             return web.json_response({"error": "request body not received in time"}, status=408)
         try:
@@ -229,11 +232,15 @@ class RpcEndpoint:
         return _answer([answer for answer in answers if answer is not None], answer_type)
 
 
+# One encoder for every answer: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _answer(payload: Any, answer_type: str = _DEFAULT_ANSWER_TYPE) -> web.Response:
     if payload is None or payload == []:
         # Only notifications: JSON-RPC 2.0 says nothing is returned.
         return web.Response(status=204)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = _ENCODER.encode(payload).encode()
     return web.Response(body=body, headers={"Content-Type": answer_type})
 
 
