@@ -3,13 +3,15 @@
 Usage: .venv/bin/python bench/bench_export.py [--db PATH] [--rows 1000000] [--webhooks 1000]
 
 Uses the store of bench_search.py (built at --db when missing). Reports the export's wall time
-and rows per second, the server's peak RSS growth, sms.get latency while the export runs next
-to idle, and how fast 1,000 queued webhook events reach a receiver on 127.0.0.1.
+and rows per second, the server's peak RSS growth, the export process's peak RSS, sms.get
+latency while the export runs next to idle, and how fast 1,000 queued webhook events reach a
+receiver on 127.0.0.1.
 """
 
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -63,6 +65,15 @@ async def _get_latencies(
     return latencies
 
 
+def _children_peak_rss_kib(pid: int) -> int:
+    """The largest peak RSS among the process's live children (the export process)."""
+    peak = 0
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(OSError, RuntimeError):  # it ended meanwhile
+            peak = max(peak, _rss_kib(int(child), "VmHWM"))
+    return peak
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -84,7 +95,9 @@ async def measure_export(server: Gateway) -> dict[str, Any]:
         job = await api.call("sms.export_async", None, None)
         stop = asyncio.Event()
         during_task = asyncio.create_task(_get_latencies(api, hashes, stop, 10**9))
+        exporter_peak_kib = 0
         while True:
+            exporter_peak_kib = max(exporter_peak_kib, _children_peak_rss_kib(server.pid))
             state = await api.call("jobs.get", job)
             if state["status"] in ("DONE", "ERROR", "CANCELED"):
                 break
@@ -101,6 +114,7 @@ async def measure_export(server: Gateway) -> dict[str, Any]:
         "wall_s": wall_s,
         "rows_per_s": rows / wall_s,
         "rss_growth_mib": (_rss_kib(server.pid, "VmHWM") - rss_before) / 1024,
+        "exporter_peak_mib": exporter_peak_kib / 1024,
         "get_p50_idle": statistics.median(idle),
         "get_p99_idle": _p(idle, 0.99),
         "get_p50_during": statistics.median(during),
@@ -186,6 +200,7 @@ def main() -> None:
     print(f"| wall time (sms.export_async to DONE) | {export['wall_s']:.1f} s |")
     print(f"| rows per second | {export['rows_per_s']:,.0f} |")
     print(f"| server peak RSS growth | {export['rss_growth_mib']:.0f} MiB |")
+    print(f"| export process peak RSS | {export['exporter_peak_mib']:.0f} MiB |")
     idle = f"{export['get_p50_idle']:.2f} / {export['get_p99_idle']:.2f}"
     print(f"| sms.get p50 / p99, idle | {idle} ms |")
     print(

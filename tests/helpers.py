@@ -5,7 +5,11 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +32,55 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+CLI = [sys.executable, "-m", "gateway"]
+
+
+def gateway_config(folder: Path, replacements: dict[str, str]) -> Path:
+    """The shipped config.toml with some lines replaced ({"old line": "new line"}), in `folder`."""
+    text = (REPO_ROOT / "config.toml").read_text()
+    for old, new in replacements.items():
+        assert old in text, f"config.toml has no {old!r}"
+        text = text.replace(old, new)
+    config = folder / "config.toml"
+    config.write_text(text)
+    return config
+
+
+def create_account(config: Path, db: Path, login: str, password: str) -> None:
+    """`sms-gateway accounts create`, as an operator runs it."""
+    where = ["--config", str(config), "--db", str(db)]
+    subprocess.run(
+        [*CLI, "accounts", "create", login, "--password", password, *where],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+
+
+def start_gateway(
+    config: Path, db: Path, port: int, cwd: Path, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A real `sms-gateway serve` process, once it accepts connections; its log goes to `log`."""
+    with open(log or os.devnull, "wb") as log_file:
+        server = subprocess.Popen(
+            [*CLI, "serve", "--config", str(config), "--db", str(db), "--port", str(port)],
+            stdout=log_file,
+            stderr=log_file,
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    server.wait()
+    raise AssertionError("the gateway did not start")
 
 
 def basic_auth(login: str, password: str) -> str:
@@ -91,6 +144,8 @@ class WebhookReceiver:
         self.events: asyncio.Queue[ReceivedEvent] = asyncio.Queue()
         self.plan: list[int | str] = []
         self.hits = 0
+        self.hanging = 0  # POSTs held open right now
+        self.most_hanging = 0  # the most ever held open at once
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -102,7 +157,12 @@ class WebhookReceiver:
         body = await request.read()
         step = self.plan.pop(0) if self.plan else 200
         if step == "hang":
-            await asyncio.sleep(3600)
+            self.hanging += 1
+            self.most_hanging = max(self.most_hanging, self.hanging)
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                self.hanging -= 1
         self.events.put_nowait(ReceivedEvent(dict(request.headers), body))
         return web.Response(status=int(step), text="ok")
 

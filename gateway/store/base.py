@@ -1,10 +1,11 @@
 """The store's ports: the records it keeps and the Protocols the services call."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 Direction = Literal["OUT", "IN"]
@@ -127,6 +128,13 @@ class SearchCriteria:
             or self.statuses
             or self.user_data is not None
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    rows: int
+    bytes: int
+    sha256: str
 
 
 # API.md export columns: the `SMS` fields in order, without options and status_history.
@@ -359,11 +367,17 @@ class MessageStore(Protocol):
         """Row ids of undelivered messages whose validity has run out."""
         ...
 
-    async def export_page(
-        self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
-    ) -> list[tuple[str, int, int]]:
-        """Matches in date_creation order as (CSV line in EXPORT_HEADER order, keyset value,
-        row id); read on a connection of its own, so API reads never wait behind them."""
+    async def export_csv(
+        self,
+        account_id: int,
+        criteria: SearchCriteria,
+        part_path: Path,
+        page_rows: int,
+        progress: Callable[[int], Awaitable[None]],
+    ) -> "ExportFile":
+        """Write the matches, in date_creation order, as CSV (EXPORT_HEADER) to `part_path`
+        and fsync it; `progress` hears the rows written so far after every page. Cancelling
+        the call (or raising from `progress`) stops the export."""
         ...
 
 

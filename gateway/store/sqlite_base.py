@@ -44,7 +44,6 @@ class SqliteBase:
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._writer: GroupCommitWriter | None = None
         self._point_reader: sqlite3.Connection | None = None
-        self._bulk_reader: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         # aiosqlite logs every statement with its parameters at DEBUG: message bodies, password
@@ -66,22 +65,18 @@ class SqliteBase:
             await reader.execute("PRAGMA query_only = ON")
             self._readers.append(reader)
         self._next_reader = itertools.cycle(self._readers)
-        self._bulk_reader = await self._connect()
-        await self._bulk_reader.execute("PRAGMA query_only = ON")
 
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
-        for connection in [*self._readers, self._bulk_reader]:
-            if connection is not None:
-                await connection.close()
+        for connection in self._readers:
+            await connection.close()
         if self._point_reader is not None:
             self._point_reader.close()
             self._point_reader = None
         self._readers.clear()
         self._next_reader = None
-        self._bulk_reader = None
 
     def _configure(self, connection: sqlite3.Connection) -> sqlite3.Connection:
         connection.execute("PRAGMA busy_timeout = 5000")
@@ -146,12 +141,6 @@ class SqliteBase:
         """Commit a one-row write: raises when the store does not take writes."""
         await self._write(_probe, now_ms)
 
-    async def _read_bulk(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
-        """Long reads (exports) on their own connection: the pool stays free for the API."""
-        if self._bulk_reader is None:
-            raise StoreUnavailable(None, "the store is not open")
-        return list(await self._bulk_reader.execute_fetchall(sql, params))
-
     @property
     def write_transactions(self) -> int:
         return self._writer.transactions if self._writer is not None else 0
@@ -171,6 +160,18 @@ def _migrate(connection: sqlite3.Connection) -> None:
         )
 
 
+# Pages the probe takes and gives back: more than any one write needs (a message row, its index
+# entries, a long text's overflow pages). Rewriting the health row in place alone would still
+# succeed while every new message fails with SQLITE_FULL ("database or disk is full").
+_PROBE_PAGES = 16
+
+
 def _probe(connection: sqlite3.Connection, nows: Sequence[int]) -> list[None]:
-    connection.execute("INSERT OR REPLACE INTO health (id, at_ms) VALUES (1, ?)", (nows[-1],))
+    page_size = fetch_all(connection, "PRAGMA page_size")[0][0]
+    connection.execute(
+        "INSERT OR REPLACE INTO health (id, at_ms) VALUES (1, zeroblob(?))",
+        (_PROBE_PAGES * page_size,),
+    )
+    # The pages go back to the free list, where the next probe or message finds them.
+    connection.execute("UPDATE health SET at_ms = ? WHERE id = 1", (nows[-1],))
     return [None] * len(nows)

@@ -1,15 +1,19 @@
 """Messages in SQLite: group-committed inserts, lookups, searches and counts."""
 
+import asyncio
 import json
 import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 from gateway.store import search_sql
 from gateway.store.base import (
     STATUS_RANKS,
+    ExportFile,
     IdempotencyKey,
     Keyset,
     Message,
@@ -22,6 +26,7 @@ from gateway.store.base import (
     StatusTransition,
 )
 from gateway.store.epoch_ms import from_ms, to_ms
+from gateway.store.export_process import ExportSpec
 from gateway.store.group_commit import fetch_all
 from gateway.store.ids import new_hashes
 from gateway.store.sqlite_base import SqliteBase
@@ -33,43 +38,6 @@ _MESSAGE_COLUMNS = (
     "sent_at_ms, received_at_ms, status_history, expires_at_ms"
 )
 _SELECT_COLUMNS = f"{_MESSAGE_COLUMNS}, id"
-
-
-def _csv_time(column: str) -> str:
-    return f"COALESCE(datetime({column} / 1000, 'unixepoch'), '0000-00-00 00:00:00')"
-
-
-def _csv_text(column: str) -> str:
-    # RFC 4180: a quoted field, its quotes doubled; commas and line breaks are then safe.
-    return f"""'"' || replace({column}, '"', '""') || '"'"""
-
-
-# One CSV line per row, in the order of EXPORT_HEADER, built by SQLite while it reads (C code
-# that runs without the GIL), followed by the row's keyset (created, id).
-EXPORT_LINE = (
-    " || ',' || ".join(
-        [
-            "hash",
-            "direction",
-            _csv_text("sender"),
-            _csv_text("recipient"),
-            _csv_text("text"),
-            "encoding",
-            "parts",
-            "nature",
-            _csv_text("user_data"),
-            "status",
-            _csv_text("status_error"),
-            "COALESCE(cost, '')",
-            "currency",
-            _csv_time("created_at_ms"),
-            _csv_time("updated_at_ms"),
-            _csv_time("sent_at_ms"),
-            _csv_time("received_at_ms"),
-        ]
-    )
-    + ", created_at_ms, id"
-)
 
 
 def _history_json(history: Sequence[StatusChange]) -> str:
@@ -328,21 +296,45 @@ class MessageTables(SqliteBase):
         total: int = rows[0][0]
         return total
 
-    async def export_page(
-        self, account_id: int, criteria: SearchCriteria, after: Keyset | None, limit: int
-    ) -> list[tuple[str, int, int]]:
-        sql, params = search_sql.page(
-            EXPORT_LINE,
-            account_id,
-            criteria,
-            SortOrder(),
-            after=after,
-            offset=0,
-            limit=limit,
-            few_matches=False,
+    async def export_csv(
+        self,
+        account_id: int,
+        criteria: SearchCriteria,
+        part_path: Path,
+        page_rows: int,
+        progress: Callable[[int], Awaitable[None]],
+    ) -> ExportFile:
+        spec = ExportSpec(str(self._path), account_id, criteria, str(part_path), page_rows)
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.store.export_process",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
-        # The rows are (line, created, id) tuples already: no per-row work on the event loop.
-        return cast(list[tuple[str, int, int]], await self._read_bulk(sql, tuple(params)))
+        assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+        try:
+            child.stdin.write(spec.to_json().encode() + b"\n")
+            await child.stdin.drain()
+            child.stdin.close()
+            written: dict[str, Any] | None = None
+            async for line in child.stdout:
+                report = json.loads(line)
+                if "done" in report:
+                    await progress(report["done"])
+                else:
+                    written = report
+            errors = await child.stderr.read()
+            status = await child.wait()
+        finally:
+            if child.returncode is None:  # cancelled, or `progress` raised
+                child.kill()
+                await child.wait()
+        if status != 0 or written is None:
+            reason = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no report"]
+            raise RuntimeError(f"the export process failed ({status}): {reason[0]}")
+        return ExportFile(**written)
 
     async def insert_inbound(self, message: NewMessage, events: MessageEvents) -> str:
         message_hash: str = await self._write(_insert_inbound, (message, events))

