@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from gateway.carriers.simulator import SimulatorConnector
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.connections import ConnectionCap
 from gateway.jobs.csv_export import ExportContext
 from gateway.jobs.dispatcher import Dispatcher
 from gateway.jobs.runner import JobRunner
@@ -36,6 +37,7 @@ DOWNLOADS = web.AppKey("downloads", ExportDownloads)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
 CONNECTOR = web.AppKey("connector", SimulatorConnector)
 BACKGROUND = web.AppKey("background", dict[str, "asyncio.Task[None]"])
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> SqliteStore:
@@ -49,7 +51,7 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> SqliteStor
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
-    metrics = Metrics()
+    metrics = app[METRICS]
     store = open_store(app[SETTINGS], metrics)
     await store.open()
     services = build_services(app[SETTINGS], store, app[CLOCK], metrics)
@@ -226,6 +228,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[BACKGROUND] = {}
+    metrics = app[METRICS] = Metrics()
+    connections = ConnectionCap(
+        settings.server.max_connections_per_address, metrics.connections_refused.inc
+    )
+    metrics.open_connections.set_function(lambda: connections.open_connections)
+    connections.install(app)
     # Opened in order, closed in reverse: the runners stop before the store closes.
     app.cleanup_ctx.extend(
         [_services, _endpoint, _http_session, _webhook_sender, _job_runner, _carrier]

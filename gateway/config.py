@@ -25,6 +25,10 @@ class ServerSettings(_Table):
     # answer QUOTA_EXCEEDED with data.retry_after.
     account_requests_per_s: float = Field(0, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0)
+    # Connections one client address may hold open at once; a further one is answered 503 and
+    # closed before it is read. 0 means no cap. Behind a reverse proxy every connection comes
+    # from the proxy's address: size it for the proxy, or 0.
+    max_connections_per_address: int = Field(256, ge=0)
     # "json" writes one JSON object a log line (for log shippers); "text" is for people.
     log_format: Literal["text", "json"] = "text"
 

@@ -45,6 +45,17 @@ class Metrics:
             ["queue"],
             registry=self.registry,
         )
+        self.connections_refused = Counter(
+            "gateway_connections_refused",
+            "Connections closed at once: their client address already held "
+            "[server] max_connections_per_address",
+            registry=self.registry,
+        )
+        self.open_connections = Gauge(
+            "gateway_open_connections",
+            "HTTP connections open now",
+            registry=self.registry,
+        )
 
     # labels() takes a lock and builds its key on every call: the API's children are looked
     # up once per (method, outcome) and kept.

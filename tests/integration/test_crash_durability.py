@@ -3,21 +3,15 @@ send, in both durability modes."""
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.helpers import REPO_ROOT, basic_auth, free_port
-
-CLI = [sys.executable, "-m", "gateway"]
+from tests.helpers import CLI, REPO_ROOT, basic_auth, free_port, start_gateway
 
 
 def _config(tmp_path: Path, durability: str) -> Path:
@@ -26,25 +20,6 @@ def _config(tmp_path: Path, durability: str) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(text)
     return config
-
-
-def _start(config: Path, db: Path, port: int, cwd: Path) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [*CLI, "serve", "--config", str(config), "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError("the gateway did not start")
 
 
 @pytest.mark.parametrize("durability", ["NORMAL", "FULL"])
@@ -68,7 +43,7 @@ async def test_sigkill_mid_load_loses_no_answered_send(tmp_path: Path, durabilit
         check=True,
     )
     assert json.loads(created.stdout)["login"] == "crash"
-    server = await asyncio.to_thread(_start, config, db, port, tmp_path)
+    server = await asyncio.to_thread(start_gateway, config, db, port, tmp_path)
     url = f"http://127.0.0.1:{port}/json-rpc/v1.1/"
     headers = {"Authorization": basic_auth("crash", "pw")}
     answered: list[str] = []
@@ -100,7 +75,7 @@ async def test_sigkill_mid_load_loses_no_answered_send(tmp_path: Path, durabilit
     assert len(answered) >= 300
 
     # Every answered send is there exactly once, whole, after a restart.
-    restarted = await asyncio.to_thread(_start, config, db, free_port(), tmp_path)
+    restarted = await asyncio.to_thread(start_gateway, config, db, free_port(), tmp_path)
     try:
         with sqlite3.connect(db) as connection:
             rows = connection.execute(
@@ -150,7 +125,7 @@ async def test_messages_pending_at_a_kill_are_sent_exactly_once_after_restart(
         check=True,
     )
     port = free_port()
-    server = await asyncio.to_thread(_start, held, db, port, tmp_path)
+    server = await asyncio.to_thread(start_gateway, held, db, port, tmp_path)
     url = f"http://127.0.0.1:{port}/json-rpc/v1.1/"
     headers = {"Authorization": basic_auth("k", "pw")}
     calls = [
@@ -170,7 +145,7 @@ async def test_messages_pending_at_a_kill_are_sent_exactly_once_after_restart(
     server.send_signal(signal.SIGKILL)  # every message is PENDING at the kill
     await asyncio.to_thread(server.wait, 10)
 
-    restarted = await asyncio.to_thread(_start, instant, db, free_port(), tmp_path)
+    restarted = await asyncio.to_thread(start_gateway, instant, db, free_port(), tmp_path)
     try:
         for _ in range(500):
             with sqlite3.connect(db) as connection:
