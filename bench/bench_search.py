@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import RPC_PATH, create_account, gateway
 
+from gateway.services.numbering import is_e164
 from gateway.store.ids import new_hashes
 
 BIG, SMALL = ("big", "big-password"), ("small", "small-password")
@@ -51,11 +52,12 @@ TEMPLATES = [
 
 
 def _numbers(rng: random.Random, count: int) -> list[str]:
-    prefixes = ["+336", "+337", "+447400", "+4915", "+1202555"]
+    # Prefix and the digits that follow it in a valid number of that plan.
+    prefixes = {"+336": 8, "+337": 8, "+447400": 6, "+4915": 9, "+1202555": 4}
     numbers = set()
     while len(numbers) < count:
-        prefix = rng.choice(prefixes)
-        numbers.add(prefix + "".join(rng.choice("0123456789") for _ in range(12 - len(prefix) + 1)))
+        prefix = rng.choice(list(prefixes))
+        numbers.add(prefix + "".join(rng.choice("0123456789") for _ in range(prefixes[prefix])))
     return sorted(numbers)
 
 
@@ -168,9 +170,14 @@ def main() -> None:
         if not db.exists():
             build_store(db, args.rows)
         with sqlite3.connect(db) as connection:
+            # A UK mobile: stores built by earlier versions of this bench hold other numbers one
+            # digit too long, which the API refuses as a `to` filter.
             to = connection.execute(
-                "SELECT recipient FROM messages WHERE account_id = 1 LIMIT 1 OFFSET 5000"
+                "SELECT recipient FROM messages WHERE account_id = 1 "
+                "AND recipient LIKE '+447400%' LIMIT 1 OFFSET 100"
             ).fetchone()[0]
+            if not is_e164(to):
+                raise RuntimeError(f"{to} is not a valid number: rebuild the store")
         with gateway(Path(workdir), db=db) as server:
             run(server.url, db, to, args.samples)
 
