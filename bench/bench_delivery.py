@@ -23,7 +23,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import RPC_PATH, create_account, gateway
+from harness import RPC_PATH, create_account, gateway, serve_on_loopback
 
 LOGIN, PASSWORD = "bench", "bench-password"
 INSTANT_CARRIER = {
@@ -54,12 +54,8 @@ class Receiver:
     async def start(self) -> tuple[web.AppRunner, str]:
         app = web.Application()
         app.router.add_post("/hook", self.handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return runner, f"http://127.0.0.1:{port}/hook"
+        runner, base_url = await serve_on_loopback(app)
+        return runner, f"{base_url}/hook"
 
 
 async def _call(session: aiohttp.ClientSession, url: str, method: str, *params: Any) -> Any:

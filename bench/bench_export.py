@@ -28,7 +28,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_search import BIG, build_store
-from harness import RPC_PATH, Gateway, gateway
+from harness import RPC_PATH, Gateway, gateway, serve_on_loopback
 
 
 def _rss_kib(pid: int, field: str) -> int:
@@ -158,13 +158,9 @@ async def measure_webhooks(workdir: Path, db: Path, count: int) -> dict[str, flo
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base_url = await serve_on_loopback(app)
     try:
-        queue_events(db, count, f"http://127.0.0.1:{port}/hook")
+        queue_events(db, count, f"{base_url}/hook")
         started = time.perf_counter()
         with gateway(workdir, db=db):
             await asyncio.wait_for(all_in.wait(), timeout=300)

@@ -27,7 +27,15 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import RPC_PATH, LoadResult, create_account, gateway, rpc_call, run_wrk
+from harness import (
+    RPC_PATH,
+    LoadResult,
+    create_account,
+    gateway,
+    rpc_call,
+    run_wrk,
+    serve_on_loopback,
+)
 
 LOGIN, PASSWORD = "bench", "bench-password"
 HANGING = 100
@@ -44,12 +52,7 @@ class HangingReceiver:
     async def start(self) -> web.AppRunner:
         app = web.Application()
         app.router.add_post("/hook/{number}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        runner, self.url = await serve_on_loopback(app)
         return runner
 
     async def _handle(self, request: web.Request) -> web.Response:

@@ -42,7 +42,15 @@ from matplotlib.figure import Figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import REPO_ROOT, RPC_PATH, Gateway, create_account, gateway, run_wrk
+from harness import (
+    REPO_ROOT,
+    RPC_PATH,
+    Gateway,
+    create_account,
+    gateway,
+    run_wrk,
+    serve_on_loopback,
+)
 
 LOGIN, PASSWORD = "bench", "bench-password"
 BASIC = "Basic " + base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
@@ -211,12 +219,7 @@ class Receiver:
         app = web.Application()
         app.router.add_post("/status", self.status_update)
         app.router.add_post("/job", self.job_update)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return runner, f"http://127.0.0.1:{port}"
+        return await serve_on_loopback(app)
 
 
 class ServerSample(NamedTuple):

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiohttp import web
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RPC_PATH = "/json-rpc/v1.1/"
 
@@ -202,3 +204,13 @@ def rpc_call(url: str, body: object, authorization: str) -> object:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` (a webhook receiver) on a free port of 127.0.0.1: its runner and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
