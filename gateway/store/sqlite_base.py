@@ -78,10 +78,17 @@ class SqliteBase:
         self._readers.clear()
         self._next_reader = None
 
+    def _pragmas(self) -> list[str]:
+        """Every connection's settings, whichever driver opens it."""
+        return [
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA foreign_keys = ON",
+            f"PRAGMA synchronous = {self._durability}",
+        ]
+
     def _configure(self, connection: sqlite3.Connection) -> sqlite3.Connection:
-        connection.execute("PRAGMA busy_timeout = 5000")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute(f"PRAGMA synchronous = {self._durability}")
+        for pragma in self._pragmas():
+            connection.execute(pragma)
         return connection
 
     def _connect_writer(self) -> sqlite3.Connection:
@@ -92,9 +99,8 @@ class SqliteBase:
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self._path)
-        await connection.execute("PRAGMA busy_timeout = 5000")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA synchronous = {self._durability}")
+        for pragma in self._pragmas():
+            await connection.execute(pragma)
         return connection
 
     def _reader(self) -> aiosqlite.Connection:
