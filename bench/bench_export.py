@@ -28,14 +28,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_search import BIG, build_store
-from harness import RPC_PATH, Gateway, gateway, serve_on_loopback
-
-
-def _rss_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} for {pid}")
+from harness import RPC_PATH, Gateway, gateway, process_status_kib, serve_on_loopback
 
 
 class Api:
@@ -70,7 +63,7 @@ def _children_peak_rss_kib(pid: int) -> int:
     peak = 0
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         with contextlib.suppress(OSError, RuntimeError):  # it ended meanwhile
-            peak = max(peak, _rss_kib(int(child), "VmHWM"))
+            peak = max(peak, process_status_kib(int(child), "VmHWM"))
     return peak
 
 
@@ -90,7 +83,7 @@ async def measure_export(server: Gateway) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         api = Api(session, server.url)
         idle = await _get_latencies(api, hashes, asyncio.Event(), 1000)
-        rss_before = _rss_kib(server.pid, "VmRSS")
+        rss_before = process_status_kib(server.pid, "VmRSS")
         started = time.perf_counter()
         job = await api.call("sms.export_async", None, None)
         stop = asyncio.Event()
@@ -113,7 +106,7 @@ async def measure_export(server: Gateway) -> dict[str, Any]:
         "bytes": state["result"]["bytes"],
         "wall_s": wall_s,
         "rows_per_s": rows / wall_s,
-        "rss_growth_mib": (_rss_kib(server.pid, "VmHWM") - rss_before) / 1024,
+        "rss_growth_mib": (process_status_kib(server.pid, "VmHWM") - rss_before) / 1024,
         "exporter_peak_mib": exporter_peak_kib / 1024,
         "get_p50_idle": statistics.median(idle),
         "get_p99_idle": _p(idle, 0.99),

@@ -48,6 +48,7 @@ from harness import (
     Gateway,
     create_account,
     gateway,
+    process_status_kib,
     run_wrk,
     serve_on_loopback,
 )
@@ -229,13 +230,6 @@ class ServerSample(NamedTuple):
     outbox_backlog: int  # webhook deliveries PENDING
 
 
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
 _QUEUE_DEPTH = re.compile(r'^gateway_queue_depth\{queue="(\w+)"\} (\S+)$', re.MULTILINE)
 
 
@@ -251,7 +245,7 @@ async def sample_server(
         into.append(
             ServerSample(
                 time.monotonic() - start_at,
-                _rss_mib(server.pid),
+                process_status_kib(server.pid, "VmRSS") / 1024,
                 depths["dispatch"],
                 depths["webhook_outbox"],
             )

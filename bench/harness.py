@@ -35,6 +35,14 @@ class LoadResult:
         return self.requests / self.duration_s
 
 
+def process_status_kib(pid: int, field: str) -> int:
+    """A memory figure of /proc/PID/status in KiB, e.g. VmRSS (now) or VmHWM (peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for {pid}")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
