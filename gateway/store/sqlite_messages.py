@@ -236,8 +236,11 @@ def _insert_inbound(
 def _insert_rows(connection: sqlite3.Connection, rows: dict[int, list[Any]]) -> None:
     """Insert rows with fresh hashes; a hash already taken is drawn again for its row only.
 
-    One multi-row INSERT ... RETURNING per round trip: the rows whose hash collided are the
-    ones missing from what it returns.
+    One multi-row INSERT per chunk. No RETURNING: the sqlite3 module gives up and takes back
+    the GIL for every row it steps through, and each hand-back stalls the event loop's
+    thread. A collision shows as fewer changes than rows; the rows that did go in are then
+    the newest ids, as an INTEGER PRIMARY KEY without AUTOINCREMENT numbers new rows from
+    the largest id upwards.
     """
     pending = list(rows.values())
     while pending:
@@ -245,13 +248,21 @@ def _insert_rows(connection: sqlite3.Connection, rows: dict[int, list[Any]]) -> 
         for row, message_hash in zip(chunk, new_hashes(len(chunk)), strict=True):
             row[0] = message_hash
         values = ", ".join([f"({', '.join('?' * len(chunk[0]))})"] * len(chunk))
-        inserted = fetch_all(
-            connection,
+        cursor = connection.execute(
             f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES {values} "
-            "ON CONFLICT (hash) DO NOTHING RETURNING hash",
+            "ON CONFLICT (hash) DO NOTHING",
             [value for row in chunk for value in row],
         )
-        taken = {row[0] for row in inserted}
+        if cursor.rowcount == len(chunk):
+            continue
+        taken: set[str] = set()
+        if cursor.rowcount > 0 and cursor.lastrowid is not None:
+            inserted = fetch_all(
+                connection,
+                "SELECT hash FROM messages WHERE id > ?",
+                (cursor.lastrowid - cursor.rowcount,),
+            )
+            taken = {row[0] for row in inserted}
         pending.extend(row for row in chunk if row[0] not in taken)
 
 
