@@ -1,5 +1,6 @@
 """SQLite plumbing: migrations, the group-commit writer and a pool of reader connections."""
 
+import asyncio
 import itertools
 import logging
 import sqlite3
@@ -11,6 +12,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import StoreUnavailable
+from gateway.store.checkpointer import WRITER_CHECKPOINT_PAGES, WalCheckpointer
 from gateway.store.group_commit import BatchOperation, GroupCommitWriter, fetch_all
 
 
@@ -21,6 +23,11 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+# How often the checkpointer copies the log into the database file: at a few thousand sends a
+# second, a few hundred pages each time.
+CHECKPOINT_INTERVAL_S = 0.05
 
 
 class SqliteBase:
@@ -44,6 +51,7 @@ class SqliteBase:
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._writer: GroupCommitWriter | None = None
         self._point_reader: sqlite3.Connection | None = None
+        self._checkpointer: WalCheckpointer | None = None
 
     async def open(self) -> None:
         # aiosqlite logs every statement with its parameters at DEBUG: message bodies, password
@@ -56,6 +64,11 @@ class SqliteBase:
             observe_batch=self._observe_write_batch,
         )
         await self._writer.start(_migrate)
+        self._checkpointer = WalCheckpointer(
+            lambda: self._configure(sqlite3.connect(self._path, check_same_thread=False)),
+            interval_s=CHECKPOINT_INTERVAL_S,
+        )
+        self._checkpointer.start()
         self._point_reader = self._configure(sqlite3.connect(self._path))
         # A lookup on the event loop must never wait on a lock: rather fall back to a reader.
         self._point_reader.execute("PRAGMA busy_timeout = 0")
@@ -70,6 +83,9 @@ class SqliteBase:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         for connection in self._readers:
             await connection.close()
         if self._point_reader is not None:
@@ -95,6 +111,7 @@ class SqliteBase:
         # Called in the writer's thread, which is the only one ever to use this connection.
         connection = self._configure(sqlite3.connect(self._path, isolation_level="IMMEDIATE"))
         connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
         return connection
 
     async def _connect(self) -> aiosqlite.Connection:

@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -136,3 +137,56 @@ async def test_a_taken_hash_is_drawn_again(
     assert second == "NEWHASH1"
     stored = await store.get_message(account.id, first)
     assert stored is not None and stored.text == "first"
+
+
+async def test_a_taken_hash_in_a_group_commit_is_drawn_again_for_its_row_only(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
+    taken = await store.insert_message(_message(account.id, "taken"), None)
+    draws = iter([["FRESH001", taken, "FRESH003"], ["FRESH002"]])
+    monkeypatch.setattr(sqlite_messages, "new_hashes", lambda count: next(draws))
+    hashes = await asyncio.gather(
+        *(store.insert_message(_message(account.id, f"m{i}"), None) for i in range(1, 4))
+    )
+    assert hashes == ["FRESH001", "FRESH002", "FRESH003"]
+    for message_hash, text in zip(hashes, ["m1", "m2", "m3"], strict=True):
+        stored = await store.get_message(account.id, message_hash)
+        assert stored is not None and stored.text == text
+    kept = await store.get_message(account.id, taken)
+    assert kept is not None and kept.text == "taken"
+
+
+async def test_committed_rows_reach_the_database_file_without_the_writer_checkpointing(
+    tmp_path: Path,
+) -> None:
+    """The checkpointer thread copies the log into the main file; the writer's own
+    threshold (10,000 pages) is far from reached by a few hundred rows."""
+    path = tmp_path / "store.db"
+    store = _store(path)
+    await store.open()
+    try:
+        account = await store.create_account("a", "scrypt$x", b"k" * 32, NOW)
+        await asyncio.gather(
+            *(store.insert_message(_message(account.id, f"m{i}"), None) for i in range(300))
+        )
+        copy = tmp_path / "main-file-only.db"
+        for _ in range(200):
+            # The main file alone, without its -wal: only what a checkpoint has copied.
+            # A copy taken while a checkpoint writes may be torn, or predate the tables.
+            copy.write_bytes(path.read_bytes())
+            connection = sqlite3.connect(copy)
+            try:
+                (count,) = connection.execute("SELECT COUNT(*) FROM messages").fetchone()
+            except sqlite3.DatabaseError:
+                count = -1
+            finally:
+                connection.close()
+            copy.unlink()
+            if count == 300:
+                break
+            await asyncio.sleep(0.02)
+        assert count == 300
+        assert (path.parent / "store.db-wal").exists()  # the store is still open, in WAL mode
+    finally:
+        await store.close()
