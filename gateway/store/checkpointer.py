@@ -18,14 +18,16 @@ class WalCheckpointer:
     Left to SQLite, the connection whose commit crosses 1,000 log pages runs the checkpoint
     inside that commit, fsyncs included: every waiter of that group commit, and every write
     queued behind it, waits for the disk. Here a separate connection runs a PASSIVE
-    checkpoint (it never waits for, nor blocks, the writer or the readers) every
-    `interval_s`, and the writer's own threshold is raised to WRITER_CHECKPOINT_PAGES.
+    checkpoint (it never waits for, nor blocks, the writer or the readers) at most every
+    `interval_s` while commits come in, and the writer's own threshold is raised to
+    WRITER_CHECKPOINT_PAGES. An idle store costs the thread no wake-ups.
     """
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], *, interval_s: float) -> None:
         self._connect = connect
         self._interval_s = interval_s
         self._stop = threading.Event()
+        self._committed = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -35,9 +37,14 @@ class WalCheckpointer:
         )
         self._thread.start()
 
+    def note_commit(self) -> None:
+        """The writer committed: there are pages to copy."""
+        self._committed.set()
+
     def stop(self) -> None:
         """Stop after a last checkpoint; blocks until the thread has closed its connection."""
         self._stop.set()
+        self._committed.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -45,7 +52,10 @@ class WalCheckpointer:
     def _run(self, connection: sqlite3.Connection) -> None:
         try:
             while True:
+                self._committed.wait()
+                # Let the commits of the next interval join this checkpoint.
                 stopping = self._stop.wait(self._interval_s)
+                self._committed.clear()
                 self._checkpoint(connection)
                 if stopping:
                     return

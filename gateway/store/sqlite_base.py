@@ -59,9 +59,7 @@ class SqliteBase:
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = GroupCommitWriter(
-            self._connect_writer,
-            max_batch=self._max_write_batch,
-            observe_batch=self._observe_write_batch,
+            self._connect_writer, max_batch=self._max_write_batch, observe_batch=self._committed
         )
         await self._writer.start(_migrate)
         self._checkpointer = WalCheckpointer(
@@ -93,6 +91,12 @@ class SqliteBase:
             self._point_reader = None
         self._readers.clear()
         self._next_reader = None
+
+    def _committed(self, batch_size: int) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.note_commit()
+        if self._observe_write_batch is not None:
+            self._observe_write_batch(batch_size)
 
     def _pragmas(self) -> list[str]:
         """Every connection's settings, whichever driver opens it."""
