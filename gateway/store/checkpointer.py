@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-# The writer still checkpoints by itself once the log holds this many pages (about 40 MiB at
-# 4 KiB pages): a bound on the log should this thread ever fall behind.
-WRITER_CHECKPOINT_PAGES = 10_000
+# The writer still checkpoints by itself once the log holds this many pages (8 MiB at 4 KiB
+# pages). Under steady writes this thread never finds the log fully copied at a quiet moment,
+# so only the writer can start the log over from its beginning; by then this thread has
+# copied nearly every page, and what is left for the writer is short.
+WRITER_CHECKPOINT_PAGES = 2_000
 
 
 class WalCheckpointer:
