@@ -151,6 +151,8 @@ def served(tmp_path: Path) -> Iterator[str]:
         [*CLI, "serve", *db, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # The shipped config's relative paths (the export folder) land here, not in the checkout.
+        cwd=tmp_path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
