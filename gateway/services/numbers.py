@@ -75,14 +75,20 @@ class NumberService:
         ).hexdigest()[:16]
         after = decode_cursor(request.cursor, fingerprint) if request.cursor else None
         total = await self._store.count_numbers(account_id, filters)
-        rows = await self._store.search_numbers(
-            account_id,
-            filters,
-            by_number=request.by_number,
-            descending=request.descending,
-            after=after,
-            offset=request.offset,
-            limit=request.limit + 1,
+        # Past the last match the page is empty, however far: no read (and no offset beyond
+        # what the store's integers hold).
+        rows = (
+            []
+            if request.offset >= total
+            else await self._store.search_numbers(
+                account_id,
+                filters,
+                by_number=request.by_number,
+                descending=request.descending,
+                after=after,
+                offset=request.offset,
+                limit=request.limit + 1,
+            )
         )
         has_more = len(rows) > request.limit
         page = rows[: request.limit]

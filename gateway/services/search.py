@@ -120,14 +120,20 @@ class SearchService:
         # The exact total first: it is cheap through the filters' indexes, and how small it is
         # tells the store how to read the page.
         total = await self._store.count_messages(account_id, criteria)
-        rows = await self._store.search_messages(
-            account_id,
-            criteria,
-            request.order,
-            after=after,
-            offset=request.offset,
-            limit=request.limit + 1,  # one row more says whether another page follows
-            few_matches=total <= FEW_MATCHES,
+        # Past the last match the page is empty, however far: no read (and no offset beyond
+        # what the store's integers hold).
+        rows = (
+            []
+            if request.offset >= total
+            else await self._store.search_messages(
+                account_id,
+                criteria,
+                request.order,
+                after=after,
+                offset=request.offset,
+                limit=request.limit + 1,  # one row more says whether another page follows
+                few_matches=total <= FEW_MATCHES,
+            )
         )
         has_more = len(rows) > request.limit
         page = rows[: request.limit]

@@ -73,6 +73,9 @@ async def test_count_and_search_with_filters_and_paging(rpc: Rpc, api_key: str) 
     assert walked == sorted(numbers[:12], reverse=True)
     by_date = await rpc("numbers.search", None, {"offset": 10})
     assert [n["number"] for n in by_date["data"]] == numbers[10:]
+    for offset in (len(numbers), 2**64):
+        beyond = await rpc("numbers.search", None, {"offset": offset})
+        assert (beyond["total"], beyond["data"], beyond["has_more"]) == (len(numbers), [], False)
     for filters, options, message in (
         ({"prefix": "abc"}, None, "INVALID_PARAM_FORMAT [filters.prefix]"),
         ({"sms_enabled": "yes"}, None, "PROPERTY_TYPE_ERROR [filters.sms_enabled]"),

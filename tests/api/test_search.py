@@ -189,6 +189,11 @@ async def test_each_sort_is_total_and_pages_agree(
         assert chunk["offset"] == offset and chunk["has_more"] == (offset + 9 < 40)
         by_offset.extend(sms["hash"] for sms in chunk["data"])
     assert by_offset == expected
+    # Past the end, even beyond a 64-bit integer, is an empty page, not an error.
+    for offset in (40, 2**63, 2**70):
+        beyond = await rpc("sms.search", None, {"sort": f"{field}:{direction}", "offset": offset})
+        assert (beyond["total"], beyond["offset"], beyond["data"]) == (40, offset, [])
+        assert beyond["has_more"] is False
 
 
 async def test_sort_shorthands(rpc: Rpc, history: list[Row]) -> None:
