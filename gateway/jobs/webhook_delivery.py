@@ -198,6 +198,10 @@ class WebhookSender:
             error = f"no answer within {self._settings.timeout_s:g} s"
         except aiohttp.ClientError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+        except ValueError as exc:
+            # A URL no request can be made to (aiohttp raises UnicodeError for a host name
+            # IDNA cannot encode): a failed attempt like any other, so that its retries end.
+            error = f"{type(exc).__name__}: {exc}"[:500]
         duration_ms = int((time.perf_counter() - started) * 1000)
         delivered = status_code is not None and 200 <= status_code < 300
         if status_code is not None and not delivered:

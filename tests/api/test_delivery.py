@@ -9,6 +9,7 @@ import pytest
 from gateway.app import SERVICES, create_app
 from gateway.carriers.base import DeliveryReceipt
 from gateway.config import Settings
+from gateway.store.base import OutboxEvent, WebhookTarget
 from tests.helpers import (
     LOGIN,
     PASSWORD,
@@ -327,3 +328,36 @@ async def test_account_throughput_limit_queues_rather_than_refuses(
     assert max(counts[1:] or [0]) > 0  # some waited their turn behind the limit
     rows = await store._read("SELECT COUNT(*) FROM messages WHERE status = 'ERROR'", ())
     assert rows[0][0] == 0
+
+
+async def test_an_endpoint_aiohttp_cannot_address_fails_its_attempts_on_schedule(
+    client: Any, api_key: str, clock: FakeClock, settings: Settings
+) -> None:
+    """Endpoints are checked on the way in; one stored otherwise (an older row) must fail its
+    attempts on the retry schedule like any unreachable endpoint, not stay due for ever."""
+    store = client.app[SERVICES].store
+    account = await client.app[SERVICES].accounts.by_login(LOGIN)
+    event = OutboxEvent(
+        event_id="unaddressable-1",
+        account_id=account.id,
+        target=WebhookTarget("http://a..b/hook"),
+        body=b"{}",
+        created_at=clock.now(),
+    )
+    await store.enqueue_events([event])
+    for _ in range(200):
+        attempts = await store.delivery_attempts(event.event_id)
+        if len(attempts) == 6:
+            break
+        await asyncio.sleep(0.05)
+    # The first try and the five immediate retries of the test schedule, each recorded...
+    assert len(attempts) == 6
+    assert all(a.error and a.error.startswith("UnicodeError") for a in attempts)
+    # ...then the next one waits retry_every_s, as for any endpoint that does not answer.
+    rows = await store._read(
+        "SELECT status, next_attempt_at_ms FROM webhook_outbox WHERE event_id = ?",
+        (event.event_id,),
+    )
+    assert rows[0][0] == "PENDING"
+    least_wait_s = settings.webhooks.retry_every_s * (1 - settings.webhooks.jitter)
+    assert rows[0][1] >= (clock.now().timestamp() + least_wait_s) * 1000
