@@ -1,5 +1,6 @@
 """Pydantic models of every method's params, in wire order, with API.md's formats."""
 
+import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -68,9 +69,41 @@ def _number_or_shortcode(value: str) -> str:
     raise _format_error("must be an E.164 phone number or a shortcode")
 
 
+# A DNS label once IDNA-encoded, with `_`, which some real host names carry.
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_DOTTED_NUMBERS = re.compile(r"[0-9.]+")
+
+
+def _addressable_host(host: str) -> bool:
+    """An IP address, or a host name that the webhook sender can encode and look up (aiohttp
+    encodes with the same IDNA codec; a name it cannot encode fails every delivery)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if _DOTTED_NUMBERS.fullmatch(host):
+        return False  # shaped like IPv4 but not an address
+    try:
+        encoded = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = encoded.removesuffix(".").split(".")
+    return len(encoded) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def _endpoint(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 2048:
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # out of 0-65535 raises
+    except ValueError:
+        raise _format_error("must be an absolute http or https URL") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or len(value) > 2048
+        or port == 0
+        or not _addressable_host(parts.hostname or "")
+    ):
         raise _format_error("must be an absolute http or https URL")
     return value
 
@@ -92,7 +125,12 @@ def _parse_datetime(value: str, *, end_of_second: bool) -> datetime:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
         raise _format_error("not a calendar date and time") from None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "invalid_value", "must be between 0001-01-01 and 9999-12-31 in UTC"
+        ) from None
     if end_of_second and match.group(1) is None:
         parsed += timedelta(milliseconds=999)
     return parsed

@@ -97,6 +97,62 @@ async def test_legacy_push_dlr_options_are_accepted(rpc: Rpc) -> None:
     assert sms["options"] == options
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://a..b/x",  # an empty label: aiohttp cannot encode the host
+        "http://" + "a" * 64 + ".example/x",  # a label over 63 characters
+        "http://%zz/x",
+        "http://exa mple.org/x",
+        "http://256.256.256.256/x",
+        "http://127.0.0.1:99999/x",
+        "http://127.0.0.1:0/x",
+        "http://[::1/x",
+        "http:///x",
+    ],
+)
+async def test_endpoints_that_no_request_can_reach_are_refused(
+    rpc: Rpc, client: Any, endpoint: str
+) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.send", "SMS", TO, "hi", {"webhook": {"endpoint": endpoint}})
+    assert error.value.message == "INVALID_PARAM_FORMAT [options.webhook.endpoint]"
+    with pytest.raises(RpcError) as error:
+        await rpc("webhooks.subscribe", "sms.mo", endpoint, None)
+    assert error.value.message == "INVALID_PARAM_FORMAT [endpoint]"
+    rows = await client.app[SERVICES].store._read("SELECT COUNT(*) FROM messages", ())
+    assert rows[0][0] == 0
+
+
+async def test_usual_endpoint_shapes_are_accepted(rpc: Rpc) -> None:
+    for endpoint in (
+        "https://user:pw@hooks.example.org:8443/dlr?x=1",
+        "http://bücher.example/hook",
+        "http://example.org./hook",
+        "http://under_score.example/hook",
+        "http://[::1]:9/hook",
+        "http://127.0.0.1:9/hook",
+    ):
+        sms = await rpc(
+            "sms.get", await rpc("sms.send", "SMS", TO, "hi", {"push_dlr_url": endpoint})
+        )
+        assert sms["options"]["push_dlr_url"] == endpoint
+
+
+async def test_instants_beyond_the_calendar_are_refused_by_property(rpc: Rpc) -> None:
+    for method, params, message in (
+        ("sms.search", [{"date_from": "0001-01-01T00:00:00+01:00"}, None], "filters.date_from"),
+        ("sms.search", [{"date_to": "9999-12-31T23:59:59-01:00"}, None], "filters.date_to"),
+        ("sms.get_list", ["OUT", "0001-01-01T00:00:00+00:30", "2026-01-01 00:00:00"], "from"),
+        ("numbers.count", [{"date_to": "9999-12-31T23:00:00-02:00"}], "filters.date_to"),
+    ):
+        with pytest.raises(RpcError) as error:
+            await rpc(method, *params)
+        assert error.value.message == f"PROPERTY_VALUE_ERROR [{message}]"
+    # The calendar's own ends, in UTC, are fine.
+    assert await rpc("sms.get_list", "OUT", "0001-01-01 00:00:00", "9999-12-31 23:59:59") == []
+
+
 async def test_sms_get_errors(rpc: Rpc) -> None:
     for params, message in (
         [(), "MISSING_PROPERTY [id]"],
