@@ -240,7 +240,9 @@ def _answer(payload: Any, answer_type: str = _DEFAULT_ANSWER_TYPE) -> web.Respon
     if payload is None or payload == []:
         # Only notifications: JSON-RPC 2.0 says nothing is returned.
         return web.Response(status=204)
-    body = _ENCODER.encode(payload).encode()
+    # Input is checked for lone surrogates, so none should reach an answer; if one does, it
+    # goes out as its JSON escape rather than failing the whole answer.
+    body = _ENCODER.encode(payload).encode("utf-8", "backslashreplace")
     return web.Response(body=body, headers={"Content-Type": answer_type})
 
 

@@ -37,9 +37,15 @@ class _Params(BaseModel):
     def _valid_unicode(cls, value: Any) -> Any:
         # JSON may escape a lone UTF-16 surrogate ("\ud800"); it is not text and cannot be
         # stored, counted or sent.
-        if isinstance(value, str) and _LONE_SURROGATE.search(value):
-            raise _format_error("must be valid Unicode text (no unpaired surrogate)")
+        if isinstance(value, str):
+            _unicode_text(value)
         return value
+
+
+def _unicode_text(value: str) -> str:
+    if _LONE_SURROGATE.search(value):
+        raise _format_error("must be valid Unicode text (no unpaired surrogate)")
+    return value
 
 
 def _format_error(reason: str) -> PydanticCustomError:
@@ -416,6 +422,9 @@ class NumberSearchParams(_Params):
 
 class SendBatchParams(_Params):
     sender: SmsSender = Field(alias="from")
-    to_list: Annotated[list[str], Field(min_length=1, max_length=1000)]
+    # Each recipient is refused on its own in the answer if it is no number, but it must be text.
+    to_list: Annotated[
+        list[Annotated[str, AfterValidator(_unicode_text)]], Field(min_length=1, max_length=1000)
+    ]
     body: Body
     options: SmsOptions | None = None

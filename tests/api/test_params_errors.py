@@ -1,10 +1,12 @@
 """Bad params get API.md's `CODE [property]` errors and never a half-written row."""
 
+import json
 from typing import Any
 
 import pytest
 
 from gateway.app import SERVICES
+from gateway.rpc.endpoint import _answer
 from tests.helpers import Rpc, RpcError
 
 TO = "+33612345678"
@@ -173,8 +175,22 @@ async def test_lone_surrogates_are_refused_by_property(post: Any, client: Any) -
         )
         status, answer = await post(raw)
         assert status == 200 and answer["error"]["message"] == f"INVALID_PARAM_FORMAT [{prop}]"
+    # A recipient of a batch is refused by its position.
+    raw = (
+        '{"jsonrpc": "2.0", "id": 1, "method": "sms.send_batch", '
+        '"params": ["SMS", ["+33612345678", "\\ud800"], "hi", null]}'
+    )
+    status, answer = await post(raw)
+    assert status == 200 and answer["error"]["message"] == "INVALID_PARAM_FORMAT [to_list.1]"
     rows = await client.app[SERVICES].store._read("SELECT COUNT(*) FROM messages", ())
     assert rows[0][0] == 0
+
+
+def test_an_answer_carrying_a_lone_surrogate_is_still_json() -> None:
+    answer = _answer({"jsonrpc": "2.0", "result": "a\ud800b", "id": 1})
+    assert answer.status == 200 and isinstance(answer.body, bytes)
+    assert answer.body.decode("utf-8") == '{"jsonrpc":"2.0","result":"a\\ud800b","id":1}'
+    assert json.loads(answer.body)["result"] == "a\ud800b"
 
 
 async def test_unexpected_failure_is_internal_error_with_logged_incident(
