@@ -150,6 +150,9 @@ class AccountService:
 
         Raises LoginThrottled while the login or the client address has failed too often.
         """
+        if not token.isascii():
+            # Base64 is ASCII; other bytes in the header arrive as surrogate escapes.
+            return self._failure(f"address:{address}")
         key = hashlib.sha256(b"basic\0" + token.encode()).digest()
         cached = self._cache.get(key)
         if cached is not None:

@@ -1,5 +1,6 @@
 """Authentication: Basic, Api-Key and Bearer; failures are HTTP 401, not JSON-RPC errors."""
 
+import asyncio
 import base64
 from typing import Any
 
@@ -47,6 +48,23 @@ async def test_bad_credentials_are_http_401(
     client: Any, api_key: str, authorization: str | None
 ) -> None:
     assert await _status(client, authorization) == 401
+
+
+@pytest.mark.parametrize("scheme", [b"Basic", b"Api-Key", b"Bearer"])
+async def test_credentials_that_are_not_utf8_are_http_401(
+    client: Any, api_key: str, scheme: bytes
+) -> None:
+    # The bytes of the header as sent: aiohttp's client would encode a str header itself.
+    body = b'{"jsonrpc": "2.0", "method": "sms.get_gsm_charset_mapping", "id": 1}'
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        b"POST " + RPC_PATH.encode() + b" HTTP/1.1\r\nHost: gateway\r\n"
+        b"Authorization: " + scheme + b" \xff\xfe\xfd\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 401 ")
 
 
 async def test_api_keys_are_stored_hashed(client: Any, api_key: str) -> None:
