@@ -77,12 +77,16 @@ class SimulatorConnector:
         """`POST /carrier/simulator/mo` {from, to, text}: an inbound SMS, as a carrier hands it."""
         secret = self._settings.mo_secret
         given = request.headers.get("Authorization", "")
-        if not secret or not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+        # surrogateescape: header bytes that are not UTF-8 compare as the bytes they were.
+        expected = f"Bearer {secret}".encode()
+        if not secret or not hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), expected
+        ):
             raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="simulator"'})
         try:
             body = json.loads(await request.read())
             sender, recipient, text = body["from"], body["to"], body["text"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return web.json_response({"error": "expected JSON {from, to, text}"}, status=400)
         if not (
             isinstance(sender, str)
@@ -91,6 +95,7 @@ class SimulatorConnector:
             and _SENDER.fullmatch(sender)
             and _NUMBER.fullmatch(recipient)
             and 0 < len(text) <= 3200
+            and _is_unicode_text(text)
         ):
             return web.json_response({"error": "from, to or text is not valid"}, status=400)
         assert self._events is not None
@@ -101,3 +106,12 @@ class SimulatorConnector:
             log.info("inbound SMS refused: no account takes this destination")
             return web.json_response({"error": "no account takes this destination"}, status=404)
         return web.json_response({"hash": sms_hash}, status=202)
+
+
+def _is_unicode_text(text: str) -> bool:
+    """False for a text with a lone surrogate (JSON can escape one): it cannot be stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -186,6 +186,22 @@ async def test_inbound_route_refuses_without_secret_or_owner(rpc: Rpc, client: A
         assert response.status == 202
     async with client.post("/carrier/simulator/mo", json={"to": "x"}, headers=auth) as response:
         assert response.status == 400
+    # Hostile bodies to an owned number are refused as bad requests, not server errors.
+    for raw in (b"[" * 100_000, b'{"from": "+447400123456", "to": "%s", "text": "a\\ud800"}'):
+        refused_body = raw.replace(b"%s", INBOUND_NUMBER.encode())
+        async with client.post(
+            "/carrier/simulator/mo", data=refused_body, headers=auth
+        ) as response:
+            assert response.status == 400
+    # A secret with bytes that are not UTF-8, as sent on the wire, is a wrong secret.
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        b"POST /carrier/simulator/mo HTTP/1.1\r\nHost: gateway\r\n"
+        b"Authorization: Bearer \xff\xfe\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 401 ")
 
 
 async def test_inbound_route_is_off_without_a_secret(
