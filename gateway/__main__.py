@@ -14,8 +14,8 @@ from aiohttp import web
 
 from gateway.app import create_app, open_store
 from gateway.clock import SystemClock
-from gateway.config import Settings, load_settings
-from gateway.errors import GatewayError, InvalidParamFormat
+from gateway.config import ConfigError, Settings, load_settings
+from gateway.errors import GatewayError, InvalidParamFormat, StoreUnavailable
 from gateway.logs import configure_logging
 from gateway.replay.fixtures import FixtureError
 from gateway.replay.recorder import Recorder, recorder_app
@@ -25,6 +25,12 @@ from gateway.services.container import build_services
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
 DEFAULT_CONFIG = Path("config.toml")
+
+
+class CannotListen(Exception):
+    """The server's address is taken or not allowed."""
+
+
 GIL_SWITCH_INTERVAL_S = 0.0001
 
 
@@ -76,7 +82,11 @@ async def _serve_until_signalled(settings: Settings) -> None:
         loop.add_signal_handler(signum, on_signal, signum)
     try:
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            address = f"{settings.server.host}:{settings.server.port}"
+            raise CannotListen(f"cannot listen on {address}: {exc.strerror or exc}") from None
         log.info("serving on http://%s:%s", settings.server.host, settings.server.port)
         await stop.wait()
         log.info("shutting down")
@@ -238,6 +248,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StoreUnavailable as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 1
+    except CannotListen as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "schema":

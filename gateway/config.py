@@ -5,7 +5,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """The configuration cannot be read or is not valid; the message says where and why."""
 
 
 class _Table(BaseModel):
@@ -161,9 +165,22 @@ def load_settings(
 ) -> Settings:
     """Read a TOML file (or nothing) and apply per-table overrides, such as command-line flags."""
     raw: dict[str, Any] = {}
+    source = str(path) if path is not None else "settings"
     if path is not None:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        try:
+            with path.open("rb") as handle:
+                raw = tomllib.load(handle)
+        except OSError as exc:
+            raise ConfigError(f"{source}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not TOML: {exc}") from None
     for table, values in (overrides or {}).items():
         raw.setdefault(table, {}).update({k: v for k, v in values.items() if v is not None})
-    return Settings.model_validate(raw)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None

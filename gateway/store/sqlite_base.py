@@ -54,6 +54,14 @@ class SqliteBase:
         self._checkpointer: WalCheckpointer | None = None
 
     async def open(self) -> None:
+        """Open (creating and migrating as needed); StoreUnavailable says why it cannot."""
+        try:
+            await self._open()
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()
+            raise StoreUnavailable(None, f"cannot open the database {self._path}: {exc}") from exc
+
+    async def _open(self) -> None:
         # aiosqlite logs every statement with its parameters at DEBUG: message bodies, password
         # hashes, webhook secrets. Those lines never leave the process, whatever the log level.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,3 +111,57 @@ def test_operators_add_numbers_and_approve_senders(tmp_path: Path) -> None:
     assert json.loads(senders.stdout)["approved_senders"] == ["Bakery", "Shop"]
     fewer = _run("accounts", "senders", "dana", "--remove", "Shop", db=db)
     assert json.loads(fewer.stdout)["approved_senders"] == ["Bakery"]
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=60, check=False, cwd=cwd
+    )
+
+
+def test_configuration_and_database_problems_are_one_line_errors(tmp_path: Path) -> None:
+    config = str(REPO_ROOT / "config.toml")
+    (tmp_path / "broken.toml").write_text("[server\n")
+    (tmp_path / "wrong.toml").write_text('[server]\nport = "eighty"\n')
+    (tmp_path / "not-a-database.db").write_text("plain text")
+    (tmp_path / "a-folder").mkdir()
+    for args, code, message in (
+        (["serve", "--config", "missing.toml"], 2, "error: missing.toml: No such file"),
+        (["serve", "--config", "broken.toml"], 2, "error: broken.toml: not TOML: "),
+        (["serve", "--config", "wrong.toml"], 2, "error: wrong.toml: server.port: "),
+        (["serve", "--config", config, "--port", "70000"], 2, "server.port: "),
+        (
+            ["accounts", "list", "--config", config, "--db", "not-a-database.db"],
+            1,
+            "error: cannot open the database not-a-database.db: file is not a database",
+        ),
+        (
+            ["serve", "--config", config, "--db", "a-folder"],
+            1,
+            "error: cannot open the database a-folder: ",
+        ),
+    ):
+        result = _cli(*args, cwd=tmp_path)
+        assert result.returncode == code, (args, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_serve_on_a_taken_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = _cli(
+            "serve",
+            "--config",
+            str(REPO_ROOT / "config.toml"),
+            "--db",
+            "g.db",
+            "--port",
+            port,
+            cwd=tmp_path,
+        )
+    assert result.returncode == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}: " in result.stderr
+    assert "Traceback" not in result.stderr
