@@ -163,13 +163,6 @@ class WebhookSender:
         target = delivery.target
         attempt_number = delivery.attempts + 1
         started_at = self._clock.now()
-        headers = webhook_headers(
-            delivery.event_id,
-            delivery.body,
-            int(started_at.timestamp()),
-            target.hmac_secret,
-            target.hmac_algo,
-        )
         status_code: int | None = None
         error: str | None = None
         started = time.perf_counter()
@@ -186,6 +179,13 @@ class WebhookSender:
                 next_attempt_at=None,
             )
         try:
+            headers = webhook_headers(
+                delivery.event_id,
+                delivery.body,
+                int(started_at.timestamp()),
+                target.hmac_secret,
+                target.hmac_algo,
+            )
             async with self._session.post(
                 target.endpoint,
                 data=delivery.body,
@@ -198,9 +198,11 @@ class WebhookSender:
             error = f"no answer within {self._settings.timeout_s:g} s"
         except aiohttp.ClientError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-        except ValueError as exc:
-            # A URL no request can be made to (aiohttp raises UnicodeError for a host name
-            # IDNA cannot encode): a failed attempt like any other, so that its retries end.
+        except Exception as exc:
+            # Whatever else stops this attempt (a URL aiohttp cannot address, a secret that
+            # cannot sign) fails it like any other, so the event follows the retry schedule
+            # and ends, instead of being taken up again at once for ever.
+            log.exception("webhook attempt for %s failed", delivery.event_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
         duration_ms = int((time.perf_counter() - started) * 1000)
         delivered = status_code is not None and 200 <= status_code < 300

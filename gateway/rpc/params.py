@@ -1,5 +1,7 @@
 """Pydantic models of every method's params, in wire order, with API.md's formats."""
 
+import base64
+import binascii
 import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
@@ -169,8 +171,25 @@ DatetimeFrom = Annotated[datetime, BeforeValidator(_datetime_from), _WIRE_DATETI
 DatetimeTo = Annotated[datetime, BeforeValidator(_datetime_to), _WIRE_DATETIME_SCHEMA]
 
 
+def _hmac_secret(value: str) -> str:
+    # Standard Webhooks secrets are `whsec_` and the base64 of the key: one that is not could
+    # never sign a delivery.
+    if value.startswith("whsec_"):
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            key = b""
+        if not key:
+            raise PydanticCustomError(
+                "invalid_value", "a whsec_ secret must continue with the base64 of its key"
+            )
+    return value
+
+
 class WebhookOptions(_Params):
-    hmac_secret: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+    hmac_secret: (
+        Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_hmac_secret)] | None
+    ) = None
     hmac_algo: Literal["SHA256", "SHA1", "SHA512", "MD5"] | None = None
 
 

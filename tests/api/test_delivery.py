@@ -346,17 +346,30 @@ async def test_account_throughput_limit_queues_rather_than_refuses(
     assert rows[0][0] == 0
 
 
-async def test_an_endpoint_aiohttp_cannot_address_fails_its_attempts_on_schedule(
-    client: Any, api_key: str, clock: FakeClock, settings: Settings
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        (WebhookTarget("http://a..b/hook"), "UnicodeError: "),  # a host IDNA cannot encode
+        (WebhookTarget("http://127.0.0.1:9/hook", "whsec_abc"), "Error: "),  # not base64
+    ],
+)
+async def test_an_event_that_cannot_be_sent_fails_its_attempts_on_schedule(
+    client: Any,
+    api_key: str,
+    clock: FakeClock,
+    settings: Settings,
+    target: WebhookTarget,
+    error: str,
 ) -> None:
-    """Endpoints are checked on the way in; one stored otherwise (an older row) must fail its
-    attempts on the retry schedule like any unreachable endpoint, not stay due for ever."""
+    """Targets are checked on the way in; one stored otherwise (an older row) must fail its
+    attempts on the retry schedule like an endpoint that does not answer, not be taken up
+    again at once for ever without a recorded attempt."""
     store = client.app[SERVICES].store
     account = await client.app[SERVICES].accounts.by_login(LOGIN)
     event = OutboxEvent(
-        event_id="unaddressable-1",
+        event_id="unsendable-1",
         account_id=account.id,
-        target=WebhookTarget("http://a..b/hook"),
+        target=target,
         body=b"{}",
         created_at=clock.now(),
     )
@@ -368,7 +381,7 @@ async def test_an_endpoint_aiohttp_cannot_address_fails_its_attempts_on_schedule
         await asyncio.sleep(0.05)
     # The first try and the five immediate retries of the test schedule, each recorded...
     assert len(attempts) == 6
-    assert all(a.error and a.error.startswith("UnicodeError") for a in attempts)
+    assert all(a.error and a.error.startswith(error) for a in attempts), attempts[0].error
     # ...then the next one waits retry_every_s, as for any endpoint that does not answer.
     rows = await store._read(
         "SELECT status, next_attempt_at_ms FROM webhook_outbox WHERE event_id = ?",

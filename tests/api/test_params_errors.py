@@ -126,6 +126,21 @@ async def test_endpoints_that_no_request_can_reach_are_refused(
     assert rows[0][0] == 0
 
 
+async def test_a_standard_webhooks_secret_must_carry_a_base64_key(rpc: Rpc) -> None:
+    for secret in ("whsec_abc", "whsec_!!!!", "whsec_"):
+        webhook = {"endpoint": "https://example.org/x", "options": {"hmac_secret": secret}}
+        with pytest.raises(RpcError) as error:
+            await rpc("sms.send", "SMS", TO, "hi", {"webhook": webhook})
+        assert error.value.message == "PROPERTY_VALUE_ERROR [options.webhook.options.hmac_secret]"
+        with pytest.raises(RpcError) as error:
+            await rpc(
+                "webhooks.subscribe", "sms.mo", "https://example.org/x", {"hmac_secret": secret}
+            )
+        assert error.value.message == "PROPERTY_VALUE_ERROR [options.hmac_secret]"
+    webhook = {"endpoint": "https://example.org/x", "options": {"hmac_secret": "whsec_a2V5"}}
+    assert await rpc("sms.send", "SMS", TO, "hi", {"webhook": webhook})
+
+
 async def test_usual_endpoint_shapes_are_accepted(rpc: Rpc) -> None:
     for endpoint in (
         "https://user:pw@hooks.example.org:8443/dlr?x=1",
