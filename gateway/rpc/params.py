@@ -171,6 +171,13 @@ DatetimeFrom = Annotated[datetime, BeforeValidator(_datetime_from), _WIRE_DATETI
 DatetimeTo = Annotated[datetime, BeforeValidator(_datetime_to), _WIRE_DATETIME_SCHEMA]
 
 
+def _search_text(value: str) -> str:
+    # SQLite's LIKE reads a pattern up to its first NUL: "a\0b" would match every text with "a".
+    if "\x00" in value:
+        raise _format_error("must not contain U+0000")
+    return value
+
+
 def _hmac_secret(value: str) -> str:
     # Standard Webhooks secrets are `whsec_` and the base64 of the key: one that is not could
     # never sign a delivery.
@@ -317,7 +324,9 @@ class SearchFilters(_Params):
     hash: ObjectHash | None = None
     sender: SmsSender | None = Field(None, alias="from")
     to: Annotated[str, AfterValidator(_number_or_shortcode)] | None = None
-    text: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    text: (
+        Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_search_text)] | None
+    ) = None
     nature: Literal["ALERTING", "MARKETING"] | None = None
     status: Statuses | None = None
     user_data: Annotated[str, Field(max_length=255)] | None = None

@@ -298,6 +298,8 @@ async def test_accounts_see_only_their_own_messages(
         ({"status": 3}, None, "PROPERTY_TYPE_ERROR [filters.status]"),
         ({"type": "BOTH"}, None, "PROPERTY_VALUE_ERROR [filters.type]"),
         ({"text": "x" * 65}, None, "INVALID_PARAM_FORMAT [filters.text]"),
+        # SQLite's LIKE would stop at the NUL and match every text with "lo".
+        ({"text": "lo\x00"}, None, "INVALID_PARAM_FORMAT [filters.text]"),
         ({"hash": "abc"}, None, "INVALID_PARAM_FORMAT [filters.hash]"),
         ({"colour": "red"}, None, "PROPERTY_VALUE_ERROR [filters.colour]"),
         ("all", None, "PROPERTY_TYPE_ERROR [filters]"),
