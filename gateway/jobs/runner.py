@@ -73,13 +73,20 @@ class JobRunner:
             log.exception("incident %s: export %s failed", incident, job.hash)
             now = self._context.clock.now()
             outcome = JobOutcome("ERROR", now, error=f"export failed (incident {incident})")
-        if outcome is None:
-            return
+        if outcome is not None:
+            await self.finish(job, outcome)
+
+    async def finish(self, job: Job, outcome: JobOutcome) -> None:
+        """Record how the job ended; if it was canceled meanwhile (after its last check, while
+        its file was published), that file is removed: nobody may download it."""
         try:
-            await self._jobs.finish(job, outcome)
+            ended = await self._jobs.finish(job, outcome)
         except Exception:
             # Left RUNNING: the next start takes it back and runs it again.
             log.exception("could not record the end of job %s", job.hash)
+            return
+        if ended is None and outcome.file_path is not None:
+            await asyncio.to_thread(Path(outcome.file_path).unlink, missing_ok=True)
 
     async def _delete_expired_files(self) -> None:
         store = self._context.store
