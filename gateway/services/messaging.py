@@ -222,22 +222,32 @@ class MessagingService:
                 failed.append(BatchFailed(to, exc.code, exc.message))
                 continue
             accepted.append((to, message))
-        hashes = await asyncio.gather(
-            *(self._store.insert_message(message, None) for _, message in accepted)
-        )
+
+        def outcome_of(hashes: list[str]) -> BatchOutcome:
+            return BatchOutcome(
+                [BatchSent(to, h, m.parts) for (to, m), h in zip(accepted, hashes, strict=True)],
+                failed,
+                sum(m.parts for _, m in accepted),
+            )
+
+        messages = [message for _, message in accepted]
+        if key is None:
+            outcome = outcome_of(
+                list(await asyncio.gather(*(self._store.insert_message(m, None) for m in messages)))
+            )
+        else:
+            # The messages and the kept answer commit together: a concurrent call with the
+            # same key, or a retry after a crash, gets this answer and sends nothing.
+            answer = await self._store.insert_batch_once(
+                account_id,
+                IdempotencyKey(key, window_start),
+                messages,
+                lambda hashes: _outcome_to_json(outcome_of(hashes)),
+                now,
+            )
+            outcome = _outcome_from_json(answer)
         if accepted:
             self._messages_queued.set()
-        outcome = BatchOutcome(
-            [BatchSent(to, h, m.parts) for (to, m), h in zip(accepted, hashes, strict=True)],
-            failed,
-            sum(m.parts for _, m in accepted),
-        )
-        if key is not None:
-            # A concurrent call with the same key may have answered first: its answer wins.
-            kept = await self._store.keep_batch_answer(
-                account_id, key, _outcome_to_json(outcome), now, window_start
-            )
-            outcome = _outcome_from_json(kept)
         return outcome
 
     def _outbound(

@@ -323,6 +323,19 @@ class MessageStore(Protocol):
         """Commit the message and answer its new hash (or the earlier hash for a known key)."""
         ...
 
+    async def insert_batch_once(
+        self,
+        account_id: int,
+        idempotency: IdempotencyKey,
+        messages: Sequence[NewMessage],
+        answer_of: Callable[[list[str]], str],
+        now: datetime,
+    ) -> str:
+        """The answer kept for the key within its window; else, in one transaction, commit the
+        messages and keep and return `answer_of(their hashes)`. Concurrent calls with one key
+        send once."""
+        ...
+
     async def get_message(self, account_id: int, message_hash: str) -> Message | None: ...
 
     async def search_messages(
@@ -484,12 +497,6 @@ class NumberStore(Protocol):
     async def approve_sender(self, account_id: int, sender: str, approved: bool) -> None: ...
 
     async def batch_answer(self, account_id: int, key: str, not_before: datetime) -> str | None: ...
-
-    async def keep_batch_answer(
-        self, account_id: int, key: str, answer: str, now: datetime, not_before: datetime
-    ) -> str:
-        """Keep the answer unless one was kept for the key meanwhile; answers the kept one."""
-        ...
 
 
 class Store(

@@ -266,10 +266,54 @@ def _insert_rows(connection: sqlite3.Connection, rows: dict[int, list[Any]]) -> 
         pending.extend(row for row in chunk if row[0] not in taken)
 
 
+def _insert_batches_once(
+    connection: sqlite3.Connection,
+    payloads: Sequence[
+        tuple[int, IdempotencyKey, Sequence[NewMessage], Callable[[list[str]], str], int]
+    ],
+) -> list[str]:
+    """Batch operation for the writer: each keyed batch's messages and its answer in the one
+    transaction, unless an answer is kept for the key (perhaps by a batch of this round)."""
+    answers = []
+    for account_id, idempotency, messages, answer_of, now_ms in payloads:
+        kept = fetch_all(
+            connection,
+            "SELECT answer FROM batch_answers WHERE account_id = ? AND key = ? "
+            "AND created_at_ms >= ?",
+            (account_id, idempotency.key, to_ms(idempotency.not_before)),
+        )
+        if kept:
+            answers.append(kept[0][0])
+            continue
+        rows = {index: _message_row(message) for index, message in enumerate(messages)}
+        _insert_rows(connection, rows)
+        answer = answer_of([rows[index][0] for index in range(len(messages))])
+        # REPLACE: a key older than the window is free to be used again.
+        connection.execute(
+            "INSERT OR REPLACE INTO batch_answers VALUES (?, ?, ?, ?)",
+            (account_id, idempotency.key, answer, now_ms),
+        )
+        answers.append(answer)
+    return answers
+
+
 class MessageTables(SqliteBase):
     async def insert_message(self, message: NewMessage, idempotency: IdempotencyKey | None) -> str:
         result: str = await self._write(_insert_messages, (message, idempotency))
         return result
+
+    async def insert_batch_once(
+        self,
+        account_id: int,
+        idempotency: IdempotencyKey,
+        messages: Sequence[NewMessage],
+        answer_of: Callable[[list[str]], str],
+        now: datetime,
+    ) -> str:
+        answer: str = await self._write(
+            _insert_batches_once, (account_id, idempotency, messages, answer_of, to_ms(now))
+        )
+        return answer
 
     async def get_message(self, account_id: int, message_hash: str) -> Message | None:
         rows = await self._read_point(

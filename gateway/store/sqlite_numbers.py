@@ -66,30 +66,6 @@ def _changes(
     return counts
 
 
-def _keep_answer(
-    connection: sqlite3.Connection, payloads: Sequence[tuple[int, str, str, int, int]]
-) -> list[str]:
-    kept = []
-    for account_id, key, answer, now_ms, not_before_ms in payloads:
-        # REPLACE only a key older than the idempotency window; otherwise the first one stays.
-        rows = list(
-            fetch_all(
-                connection,
-                "SELECT answer, created_at_ms FROM batch_answers WHERE account_id = ? AND key = ?",
-                (account_id, key),
-            )
-        )
-        if rows and rows[0][1] >= not_before_ms:
-            kept.append(rows[0][0])
-            continue
-        connection.execute(
-            "INSERT OR REPLACE INTO batch_answers VALUES (?, ?, ?, ?)",
-            (account_id, key, answer, now_ms),
-        )
-        kept.append(answer)
-    return kept
-
-
 class NumberTables(SqliteBase):
     async def insert_number(
         self, account_id: int, number: str, sms_enabled: bool, label: str, now: datetime
@@ -170,11 +146,3 @@ class NumberTables(SqliteBase):
             (account_id, key, to_ms(not_before)),
         )
         return rows[0][0] if rows else None
-
-    async def keep_batch_answer(
-        self, account_id: int, key: str, answer: str, now: datetime, not_before: datetime
-    ) -> str:
-        kept: str = await self._write(
-            _keep_answer, (account_id, key, answer, to_ms(now), to_ms(not_before))
-        )
-        return kept
