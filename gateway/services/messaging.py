@@ -137,8 +137,18 @@ class MessagingService:
         self._messages_queued = messages_queued
         self._approved: dict[int, tuple[frozenset[str], float]] = {}
 
-    def _prepare_text(self, body: str) -> str:
-        return body.replace(STOP_PLACEHOLDER, self._settings.stop_number)
+    def _segment(
+        self, body: str, force_encoding: str | None = None, prop: str = "body"
+    ) -> Segmentation:
+        """The body with the STOP number in, as it will be sent."""
+        segmentation = segment(
+            body.replace(STOP_PLACEHOLDER, self._settings.stop_number), force_encoding
+        )
+        if not segmentation.text:
+            # Only characters that GSM drops (a zero-width space, a soft hyphen): an empty SMS
+            # would still be sent and billed.
+            raise PropertyValueError(prop, "nothing is left once transliterated to GSM")
+        return segmentation
 
     async def _check_sender(self, account_id: int, sender: str) -> str:
         """The sender as sent; the RPC layer has already checked its shape."""
@@ -181,7 +191,7 @@ class MessagingService:
         """Store a new outbound SMS, queued for the carrier, and answer its hash once committed."""
         sent_from = await self._check_sender(account_id, sender)
         await self._check_endpoints(options)
-        segmentation = segment(self._prepare_text(body), options.force_encoding)
+        segmentation = self._segment(body, options.force_encoding)
         now = self._clock.now()
         message = self._outbound(account_id, sent_from, to, segmentation, options, now)
         idempotency = None
@@ -209,7 +219,7 @@ class MessagingService:
                 return _outcome_from_json(earlier)
         sent_from = await self._check_sender(account_id, sender)
         await self._check_endpoints(options)
-        segmentation = segment(self._prepare_text(body), options.force_encoding)
+        segmentation = self._segment(body, options.force_encoding)
         accepted: list[tuple[str, NewMessage]] = []
         failed: list[BatchFailed] = []
         for to in dict.fromkeys(recipients):  # a recipient given twice is sent once
@@ -291,7 +301,7 @@ class MessagingService:
         return message
 
     def quote(self, to: str, text: str, force_encoding: str | None) -> Quote:
-        segmentation = segment(self._prepare_text(text), force_encoding)
+        segmentation = self._segment(text, force_encoding, prop="text")
         country, unit, cost = self._price(to, segmentation.part_count)
         return Quote(
             segmentation.part_count,
@@ -303,7 +313,7 @@ class MessagingService:
         )
 
     def count_for_body(self, body: str) -> Quote:
-        segmentation: Segmentation = segment(self._prepare_text(body))
+        segmentation = self._segment(body)
         return Quote(
             segmentation.part_count, segmentation.encoding, None, self._prices.currency, None, None
         )

@@ -64,6 +64,11 @@ TO = "+33612345678"
             ],
             "PROPERTY_VALUE_ERROR [options.webhook.options.hmac_algo]",
         ),
+        # Only characters that GSM drops: an empty SMS would be sent and billed.
+        (
+            ["SMS", TO, "\u200b\u00ad", {"force_encoding": "GSM"}],
+            "PROPERTY_VALUE_ERROR [body]",
+        ),
         (["+33612345678", TO, "hi"], "FEATURE_NOT_ALLOWED [from]"),
         (["36999", TO, "hi"], "FEATURE_NOT_ALLOWED [from]"),
         (["SMS", "+8613800138000", "hi"], "SMS_ROUTING_ERROR [to]"),

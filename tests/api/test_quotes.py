@@ -54,3 +54,12 @@ async def test_gsm_charset_mapping(rpc: Rpc) -> None:
     assert len(charset["gsm"]) == 127 and "@" in charset["gsm"] and "\x1b" not in charset["gsm"]
     assert sorted(charset["gsm_extended"]) == sorted("\x0c^{}\\[~]|€")
     assert charset["mapping"] == dict(GSM_TRANSLITERATION) and len(charset["mapping"]) >= 100
+
+
+async def test_a_text_that_gsm_empties_is_refused(rpc: Rpc) -> None:
+    with pytest.raises(RpcError) as error:
+        await rpc("sms.get_quote", "+33612345678", "\u200b", {"force_encoding": "GSM"})
+    assert error.value.message == "PROPERTY_VALUE_ERROR [text]"
+    # Without forcing GSM the same text is one UNICODE part.
+    quote = await rpc("sms.get_quote", "+33612345678", "\u200b", None)
+    assert (quote["nb_sms"], quote["encoding"]) == (1, "UNICODE")
