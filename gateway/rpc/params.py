@@ -100,17 +100,26 @@ def _addressable_host(host: str) -> bool:
     return len(encoded) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
+# Spaces and control characters have no place in a URL; urlsplit and aiohttp would silently
+# drop some of them (CR, LF, tab), so the URL used would not be the one kept.
+_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _endpoint(value: str) -> str:
     try:
         parts = urlsplit(value)
         port = parts.port  # out of 0-65535 raises
     except ValueError:
         raise _format_error("must be an absolute http or https URL") from None
+    host = parts.hostname or ""
     if (
         parts.scheme not in ("http", "https")
         or len(value) > 2048
+        or _NOT_IN_URLS.search(value)
         or port == 0
-        or not _addressable_host(parts.hostname or "")
+        or not _addressable_host(host)
+        # Brackets hold an IPv6 address, nothing else ("[v1.x]" is no host aiohttp can reach).
+        or ("[" in parts.netloc and ":" not in host)
     ):
         raise _format_error("must be an absolute http or https URL")
     return value

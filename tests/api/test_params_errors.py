@@ -116,6 +116,9 @@ async def test_legacy_push_dlr_options_are_accepted(rpc: Rpc) -> None:
         "http://127.0.0.1:0/x",
         "http://[::1/x",
         "http:///x",
+        "http://[v1.x]/x",
+        "http://example.org/a b",
+        "http://example.org/a\r\nX-Injected: 1",
     ],
 )
 async def test_endpoints_that_no_request_can_reach_are_refused(
