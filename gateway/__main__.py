@@ -25,13 +25,11 @@ from gateway.services.container import build_services
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 
 DEFAULT_CONFIG = Path("config.toml")
+GIL_SWITCH_INTERVAL_S = 0.0001
 
 
 class CannotListen(Exception):
     """The server's address is taken or not allowed."""
-
-
-GIL_SWITCH_INTERVAL_S = 0.0001
 
 
 def _settings(args: argparse.Namespace) -> Settings:
