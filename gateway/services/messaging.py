@@ -189,15 +189,20 @@ class MessagingService:
         self, account_id: int, sender: str, to: str, body: str, options: SendOptions
     ) -> str:
         """Store a new outbound SMS, queued for the carrier, and answer its hash once committed."""
-        sent_from = await self._check_sender(account_id, sender)
-        await self._check_endpoints(options)
-        segmentation = self._segment(body, options.force_encoding)
         now = self._clock.now()
-        message = self._outbound(account_id, sent_from, to, segmentation, options, now)
         idempotency = None
         if options.idempotency_key is not None:
             window = timedelta(seconds=self._settings.idempotency_window_s)
             idempotency = IdempotencyKey(options.idempotency_key, now - window)
+            # A repeat answers the first call's hash whatever has changed since (an approved
+            # sender withdrawn, say); concurrent first calls are settled in the writer.
+            earlier = await self._store.hash_for_key(account_id, idempotency)
+            if earlier is not None:
+                return earlier
+        sent_from = await self._check_sender(account_id, sender)
+        await self._check_endpoints(options)
+        segmentation = self._segment(body, options.force_encoding)
+        message = self._outbound(account_id, sent_from, to, segmentation, options, now)
         message_hash = await self._store.insert_message(message, idempotency)
         self._messages_queued.set()
         return message_hash

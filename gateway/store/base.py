@@ -323,6 +323,10 @@ class MessageStore(Protocol):
         """Commit the message and answer its new hash (or the earlier hash for a known key)."""
         ...
 
+    async def hash_for_key(self, account_id: int, idempotency: IdempotencyKey) -> str | None:
+        """The hash of the message sent with this key within its window, if any."""
+        ...
+
     async def insert_batch_once(
         self,
         account_id: int,

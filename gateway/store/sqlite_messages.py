@@ -302,6 +302,14 @@ class MessageTables(SqliteBase):
         result: str = await self._write(_insert_messages, (message, idempotency))
         return result
 
+    async def hash_for_key(self, account_id: int, idempotency: IdempotencyKey) -> str | None:
+        rows = await self._read_point(
+            "SELECT message_hash FROM idempotency_keys "
+            "WHERE account_id = ? AND key = ? AND created_at_ms >= ?",
+            (account_id, idempotency.key, to_ms(idempotency.not_before)),
+        )
+        return rows[0][0] if rows else None
+
     async def insert_batch_once(
         self,
         account_id: int,

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from gateway.app import SERVICES
 from tests.helpers import LOGIN, PASSWORD, Rpc, RpcError, basic_auth
 
 LONG_GSM = ("Hello from the gateway! " * 10)[:225]
@@ -75,6 +76,20 @@ async def test_idempotency_key_returns_the_first_hash_and_sends_once(rpc: Rpc, c
     again = await rpc("sms.send", "SMS", "+33612345678", "once", options)
     other = await rpc("sms.send", "SMS", "+33612345678", "once", {"idempotency_key": "k-2"})
     assert first == again != other
+
+
+async def test_a_repeat_answers_the_first_hash_even_if_the_sender_is_no_longer_allowed(
+    rpc: Rpc, client: Any
+) -> None:
+    options = {"idempotency_key": "k-shop"}
+    first = await rpc("sms.send", "Shop", "+33612345678", "once", options)
+    account = (await client.app[SERVICES].accounts.list())[0]
+    await client.app[SERVICES].store.approve_sender(account.id, "Bakery", approved=True)
+    client.app[SERVICES].messaging._approved.clear()  # the 5 s cache, for the test's sake
+    with pytest.raises(RpcError) as refused:
+        await rpc("sms.send", "Shop", "+33612345678", "new", {"idempotency_key": "k-new"})
+    assert refused.value.message == "FEATURE_NOT_ALLOWED [from]"
+    assert await rpc("sms.send", "Shop", "+33612345678", "once", options) == first
 
 
 async def test_concurrent_sends_with_one_key_store_one_message(rpc: Rpc) -> None:
