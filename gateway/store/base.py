@@ -118,15 +118,18 @@ class SearchCriteria:
     @property
     def only_dates(self) -> bool:
         """True when nothing but the date range filters (the cheap-count case)."""
-        return not (
-            self.direction
-            or self.hash
-            or self.sender
-            or self.recipient
-            or self.text
-            or self.nature
-            or self.statuses
-            or self.user_data is not None
+        # `is not None`: an empty string is a filter too (`from: ""` matches no stored sender).
+        return self.statuses == () and all(
+            value is None
+            for value in (
+                self.direction,
+                self.hash,
+                self.sender,
+                self.recipient,
+                self.text,
+                self.nature,
+                self.user_data,
+            )
         )
 
 

@@ -118,6 +118,9 @@ def count(account_id: int, criteria: SearchCriteria) -> tuple[str, list[Any]]:
         return f"SELECT COUNT(*) FROM messages WHERE {condition}", params
     low = to_ms(criteria.created_from)
     high = to_ms(criteria.created_to) if criteria.created_to is not None else _NO_END_MS
+    if high < low:
+        # date_to before the window's start (or date_from): nothing, not the edge days' rows.
+        return "SELECT 0", []
     low_day, high_day = low // DAY_MS, high // DAY_MS
     exact = "SELECT COUNT(*) FROM messages WHERE account_id = ? AND created_at_ms BETWEEN ? AND ?"
     if low_day == high_day:

@@ -393,3 +393,20 @@ async def test_empty_status_list_says_so(rpc: Rpc, api_key: str) -> None:
     with pytest.raises(RpcError) as error:
         await rpc("sms.search", {"status": []}, None)
     assert error.value.data["reason"] == "must name at least one status"
+
+
+async def test_totals_are_exact_at_the_window_edge_and_for_an_empty_sender(
+    client: Any, rpc: Rpc, api_key: str, clock: FakeClock, settings: Any
+) -> None:
+    alice = (await client.app[SERVICES].accounts.list())[0].id
+    window_start = clock.now() - timedelta(days=settings.search.window_days)
+    # On the window's first day, just inside it; then one message of today.
+    await _insert(client, alice, created_at=window_start + timedelta(milliseconds=1))
+    await _insert(client, alice, created_at=clock.now())
+    # date_to before the window: nothing, not the rows of the window's first day.
+    before = await rpc("sms.search", {"date_to": "2020-01-01 00:00:00"}, None)
+    assert (before["total"], before["data"]) == (0, [])
+    # An empty sender is a filter that no stored message matches (they carry the default).
+    empty_sender = await rpc("sms.search", {"from": ""}, None)
+    assert (empty_sender["total"], empty_sender["data"]) == (0, [])
+    assert (await rpc("sms.search", None, None))["total"] == 2
