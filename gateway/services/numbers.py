@@ -73,7 +73,8 @@ class NumberService:
         fingerprint = hashlib.sha256(
             repr((filters, request.by_number, request.descending)).encode()
         ).hexdigest()[:16]
-        after = decode_cursor(request.cursor, fingerprint) if request.cursor else None
+        value_type = str if request.by_number else int
+        after = decode_cursor(request.cursor, fingerprint, value_type) if request.cursor else None
         total = await self._store.count_numbers(account_id, filters)
         # Past the last match the page is empty, however far: no read (and no offset beyond
         # what the store's integers hold).

@@ -73,7 +73,16 @@ def encode_cursor(fingerprint: str, keyset: Keyset) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, fingerprint: str) -> Keyset:
+_SQLITE_INTEGERS = range(-(2**63), 2**63)
+
+
+def _stored_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in _SQLITE_INTEGERS
+
+
+def decode_cursor(cursor: str, fingerprint: str, value_type: type[int] | type[str]) -> Keyset:
+    """The keyset of a cursor this API made for these filters and this sort, whose sort value
+    is a `value_type` (an edited cursor is refused, not passed on to the store)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         bound_to, value, row_id = json.loads(raw)
@@ -81,7 +90,8 @@ def decode_cursor(cursor: str, fingerprint: str) -> Keyset:
         raise PropertyValueError("options.cursor", "not a cursor of this API") from None
     if bound_to != fingerprint:
         raise PropertyValueError("options.cursor", "comes from other filters or another sort")
-    if not isinstance(value, int | str) or isinstance(row_id, bool) or not isinstance(row_id, int):
+    value_fits = _stored_integer(value) if value_type is int else isinstance(value, str)
+    if not (value_fits and _stored_integer(row_id)):
         raise PropertyValueError("options.cursor", "not a cursor of this API")
     return Keyset(value, row_id)
 
@@ -115,7 +125,8 @@ class SearchService:
         if request.cursor is not None and request.offset:
             raise PropertyValueError("options.cursor", "a cursor does not combine with offset")
         fingerprint = _fingerprint(filters, request.order)
-        after = decode_cursor(request.cursor, fingerprint) if request.cursor else None
+        value_type = str if request.order.field is SortField.STATUS else int
+        after = decode_cursor(request.cursor, fingerprint, value_type) if request.cursor else None
         criteria = self.criteria(filters)
         # The exact total first: it is cheap through the filters' indexes, and how small it is
         # tells the store how to read the page.

@@ -1,6 +1,7 @@
 """Numbers of accounts, sender rules, and sms.send_batch, through the real endpoint."""
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -63,6 +64,7 @@ async def test_count_and_search_with_filters_and_paging(rpc: Rpc, api_key: str) 
     assert page["total"] == 12 and page["has_more"] is True
     assert [n["number"] for n in page["data"]] == sorted(numbers[:12], reverse=True)[:5]
     walked = [n["number"] for n in page["data"]]
+    page_cursor = page["next_cursor"]
     while page["has_more"]:
         page = await rpc(
             "numbers.search",
@@ -73,6 +75,20 @@ async def test_count_and_search_with_filters_and_paging(rpc: Rpc, api_key: str) 
     assert walked == sorted(numbers[:12], reverse=True)
     by_date = await rpc("numbers.search", None, {"offset": 10})
     assert [n["number"] for n in by_date["data"]] == numbers[10:]
+    # An edited cursor (its row id past SQLite's integers) is refused, not sent to the store.
+    bound_to, value, _ = json.loads(base64.urlsafe_b64decode(page_cursor + "=="))
+    forged = json.dumps([bound_to, value, 2**63]).encode()
+    with pytest.raises(RpcError) as error:
+        await rpc(
+            "numbers.search",
+            {"prefix": "+336"},
+            {
+                "limit": 5,
+                "sort": "number:desc",
+                "cursor": base64.urlsafe_b64encode(forged).decode(),
+            },
+        )
+    assert error.value.message == "PROPERTY_VALUE_ERROR [options.cursor]"
     for offset in (len(numbers), 2**64):
         beyond = await rpc("numbers.search", None, {"offset": offset})
         assert (beyond["total"], beyond["data"], beyond["has_more"]) == (len(numbers), [], False)

@@ -1,7 +1,9 @@
 """sms.search and sms.get_list through the real endpoint, on a real SQLite file."""
 
 import asyncio
+import base64
 import itertools
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -410,3 +412,32 @@ async def test_totals_are_exact_at_the_window_edge_and_for_an_empty_sender(
     empty_sender = await rpc("sms.search", {"from": ""}, None)
     assert (empty_sender["total"], empty_sender["data"]) == (0, [])
     assert (await rpc("sms.search", None, None))["total"] == 2
+
+
+def _edited(cursor: str, value: Any = None, row_id: Any = None) -> str:
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    bound_to, old_value, old_row_id = json.loads(raw)
+    edited = [
+        bound_to,
+        old_value if value is None else value,
+        old_row_id if row_id is None else row_id,
+    ]
+    return base64.urlsafe_b64encode(json.dumps(edited).encode()).decode().rstrip("=")
+
+
+async def test_an_edited_cursor_is_refused(rpc: Rpc, history: list[Row]) -> None:
+    for sort in ("date_creation:asc", "status:desc"):
+        page = await rpc("sms.search", None, {"limit": 5, "sort": sort})
+        cursor = page["next_cursor"]
+        wrong_type = 5 if sort.startswith("status") else "zzz"
+        for forged in (
+            _edited(cursor, row_id=2**63),
+            _edited(cursor, row_id=True),
+            _edited(cursor, value=wrong_type),
+            _edited(cursor, value=-(2**63) - 1) if sort.startswith("date") else cursor + "x",
+        ):
+            with pytest.raises(RpcError) as error:
+                await rpc("sms.search", None, {"limit": 5, "sort": sort, "cursor": forged})
+            assert error.value.message == "PROPERTY_VALUE_ERROR [options.cursor]"
+        # The untouched cursor still walks on.
+        assert (await rpc("sms.search", None, {"limit": 5, "sort": sort, "cursor": cursor}))["data"]
