@@ -4,16 +4,18 @@ import time
 
 
 class TokenBucket:
-    """`rate` tokens a second, at most one second's worth saved up; rate 0 means no limit."""
+    """`rate` tokens a second, at most one second's worth saved up (and never less than one
+    token: below one a second, a whole token could never be saved); rate 0 means no limit."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self._tokens = rate
+        self._capacity = max(rate, 1.0)
+        self._tokens = self._capacity
         self._at = time.monotonic()
 
     def _refill(self) -> None:
         now = time.monotonic()
-        self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
+        self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.rate)
         self._at = now
 
     def has_token(self) -> bool:
