@@ -4,6 +4,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import secrets
 import time
 from collections import defaultdict
@@ -142,8 +143,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        # 1e999 would go back out as Infinity, which is not JSON.
+        raise ValueError("a number beyond the range of a double")
+    return number
+
+
 # One decoder for every request: json.loads with options builds a new one per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _parse(raw: bytes) -> Any:
@@ -204,6 +213,10 @@ class RpcEndpoint:
                     raw = await request.read()
         except TimeoutError:
             return web.json_response({"error": "request body not received in time"}, status=408)
+        except web.RequestPayloadError:
+            # A body that its Content-Encoding does not decode (gzip that is not gzip).
+            reason = "the body could not be decoded"
+            return _answer(_protocol_error(ERROR_PARSE_ERROR, "Parse error", reason), answer_type)
         try:
             document = _parse(raw)
         except (ValueError, RecursionError):

@@ -4,10 +4,11 @@ The specification's `subtract`/`sum` methods become sms.get_count_for_body and f
 shapes, ids and error codes are the specification's.
 """
 
+import gzip
 import io
 from typing import Any
 
-from tests.helpers import RPC_PATH
+from tests.helpers import LOGIN, PASSWORD, RPC_PATH, basic_auth
 
 COUNT = "sms.get_count_for_body"
 
@@ -151,6 +152,31 @@ async def test_nan_and_non_utf8_are_parse_errors(post: Any) -> None:
     for raw in (b'{"jsonrpc": "2.0", "method": "x", "params": [NaN], "id": 1}', b"\xff\xfe{"):
         status, body = await post(raw)
         assert status == 200 and body["error"]["code"] == -32700
+
+
+async def test_a_number_beyond_a_double_is_a_parse_error(post: Any) -> None:
+    # 1e999 parses to infinity, which would go back out as `Infinity`: not JSON.
+    raw = b'{"jsonrpc": "2.0", "method": "webhooks.get_event_types", "id": 1e999}'
+    status, body = await post(raw)
+    assert status == 200 and body["error"]["code"] == -32700 and body["id"] is None
+
+
+async def test_a_body_its_content_encoding_does_not_decode_is_a_parse_error(
+    client: Any, api_key: str
+) -> None:
+    headers = {
+        "Authorization": basic_auth(LOGIN, PASSWORD),
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+    call = b'{"jsonrpc": "2.0", "method": "sms.get_count_for_body", "params": ["x"], "id": 1}'
+    # Real gzip is read as it should be.
+    async with client.post(RPC_PATH, headers=headers, data=gzip.compress(call)) as response:
+        assert (await response.json())["result"]["nb_sms"] == 1
+    # The server answers, then closes the connection: its HTTP parser cannot go on after it.
+    async with client.post(RPC_PATH, headers=headers, data=call) as response:
+        assert response.status == 200
+        assert (await response.json())["error"]["code"] == -32700
 
 
 async def test_deeply_nested_json_is_a_parse_error(post: Any) -> None:
