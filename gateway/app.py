@@ -173,7 +173,11 @@ async def _job_runner(app: web.Application) -> AsyncIterator[None]:
 async def _carrier(app: web.Application) -> AsyncIterator[None]:
     """The carrier connector and the dispatcher that feeds it."""
     settings, services = app[SETTINGS].carrier, app[SERVICES]
-    connector = SimulatorConnector(settings.simulator, app[CLOCK])
+    connector = SimulatorConnector(
+        settings.simulator,
+        app[CLOCK],
+        body_read_timeout_s=app[SETTINGS].server.body_read_timeout_s,
+    )
     await connector.start(services.delivery)
     app[CONNECTOR] = connector
     if not settings.dispatch:

@@ -38,9 +38,12 @@ _SENDER = re.compile(r"\+?[0-9]{3,15}|(?=.*[A-Za-z])[A-Za-z0-9 _-]{1,11}")
 class SimulatorConnector:
     name = "simulator"
 
-    def __init__(self, settings: SimulatorSettings, clock: Clock) -> None:
+    def __init__(
+        self, settings: SimulatorSettings, clock: Clock, *, body_read_timeout_s: float
+    ) -> None:
         self._settings = settings
         self._clock = clock
+        self._body_read_timeout_s = body_read_timeout_s
         self._events: CarrierEvents | None = None
         self._reports: set[asyncio.Task[None]] = set()
 
@@ -84,7 +87,14 @@ class SimulatorConnector:
         ):
             raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="simulator"'})
         try:
-            body = json.loads(await request.read())
+            async with asyncio.timeout(self._body_read_timeout_s):
+                raw = await request.read()
+        except TimeoutError:
+            return web.json_response({"error": "request body not received in time"}, status=408)
+        except web.RequestPayloadError:
+            return web.json_response({"error": "the body could not be decoded"}, status=400)
+        try:
+            body = json.loads(raw)
             sender, recipient, text = body["from"], body["to"], body["text"]
         except (ValueError, KeyError, TypeError, RecursionError):
             return web.json_response({"error": "expected JSON {from, to, text}"}, status=400)

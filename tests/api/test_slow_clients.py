@@ -8,11 +8,15 @@ import pytest
 from gateway.config import Settings
 from tests.helpers import LOGIN, PASSWORD, RPC_PATH, basic_auth
 
+MO_SECRET = "mo-secret"
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     server = settings.server.model_copy(update={"body_read_timeout_s": 0.3})
-    return settings.model_copy(update={"server": server})
+    simulator = settings.carrier.simulator.model_copy(update={"mo_secret": MO_SECRET})
+    carrier = settings.carrier.model_copy(update={"simulator": simulator})
+    return settings.model_copy(update={"server": server, "carrier": carrier})
 
 
 async def _raw(client: Any, request: bytes, pause_s: float = 0) -> bytes:
@@ -33,6 +37,12 @@ async def test_a_body_that_never_finishes_gets_408(client: Any, api_key: str) ->
     ).encode()
     answer = await _raw(client, head + b'{"jsonrpc": "2.0", ')  # and nothing more
     assert answer.startswith(b"HTTP/1.1 408")
+    # The carrier's inbound route has the same bound.
+    head = (
+        "POST /carrier/simulator/mo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {MO_SECRET}\r\nContent-Length: 100\r\n\r\n"
+    ).encode()
+    assert (await _raw(client, head + b'{"from": ')).startswith(b"HTTP/1.1 408")
 
 
 async def test_oversized_headers_are_refused(client: Any, api_key: str) -> None:
