@@ -72,7 +72,9 @@ class Dispatcher:
         held_back = frozenset(
             account for account, bucket in self._account_buckets.items() if not bucket.has_token()
         )
-        pending = await self._store.pending_messages(free, frozenset(self._in_flight), held_back)
+        pending = await self._store.pending_messages(
+            free, frozenset(self._in_flight), held_back, self._clock.now()
+        )
         wait_s = min(
             [self._settings.poll_interval_s]
             + [self._account_buckets[account].seconds_to_token() for account in held_back]

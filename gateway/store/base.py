@@ -370,10 +370,14 @@ class MessageStore(Protocol):
         ...
 
     async def pending_messages(
-        self, limit: int, exclude: frozenset[int], exclude_accounts: frozenset[int]
+        self,
+        limit: int,
+        exclude: frozenset[int],
+        exclude_accounts: frozenset[int],
+        now: datetime,
     ) -> list[Message]:
-        """Outbound messages waiting for the carrier, oldest first, but those already in hand
-        and those of accounts held back by their throughput limit."""
+        """Outbound messages waiting for the carrier, oldest first, but those already in hand,
+        those of accounts held back by their throughput limit and those expired by `now`."""
         ...
 
     async def apply_transition(

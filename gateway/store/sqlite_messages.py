@@ -404,14 +404,21 @@ class MessageTables(SqliteBase):
         return message_hash
 
     async def pending_messages(
-        self, limit: int, exclude: frozenset[int], exclude_accounts: frozenset[int]
+        self,
+        limit: int,
+        exclude: frozenset[int],
+        exclude_accounts: frozenset[int],
+        now: datetime,
     ) -> list[Message]:
         ids = ", ".join("?" * len(exclude))
         accounts = ", ".join("?" * len(exclude_accounts))
+        # An expired message waits for the expiry pass (which may be behind after a pause or
+        # a restart); it is never handed to the carrier.
         rows = await self._read(
             f"SELECT {_SELECT_COLUMNS} FROM messages WHERE status = 'PENDING' "
-            f"AND id NOT IN ({ids}) AND account_id NOT IN ({accounts}) ORDER BY id LIMIT ?",
-            (*exclude, *exclude_accounts, limit),
+            f"AND id NOT IN ({ids}) AND account_id NOT IN ({accounts}) "
+            "AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY id LIMIT ?",
+            (*exclude, *exclude_accounts, to_ms(now), limit),
         )
         return [_message_from_row(row) for row in rows]
 

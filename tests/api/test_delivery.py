@@ -317,6 +317,43 @@ async def test_pending_messages_are_sent_exactly_once_after_a_restart(
         assert steps == ["CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED"], sms
 
 
+async def test_messages_that_expired_while_held_are_never_sent(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    held = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
+    )
+    first = await aiohttp_client(create_app(held, clock=clock))
+    await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    # More than one expiry pass takes (500): the dispatcher sees expired ones still PENDING.
+    recipients = [f"+336123{n:05d}" for n in range(600)]
+    for start in range(0, 600, 100):
+        call = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "sms.send_batch",
+            "params": ["SMS", recipients[start : start + 100], "hi", {"validity_s": 60}],
+        }
+        async with first.post("/json-rpc/v1.1/", json=call, headers=auth) as response:
+            assert len((await response.json())["result"]["sent"]) == 100
+    await first.close()
+    clock.advance(seconds=120)
+
+    second = await aiohttp_client(create_app(settings, clock=clock))
+    store = second.app[SERVICES].store
+    for _ in range(500):
+        rows = await store._read("SELECT status, COUNT(*) FROM messages GROUP BY status", ())
+        if dict(rows) == {"EXPIRED": 600}:
+            break
+        await asyncio.sleep(0.01)
+    assert dict(rows) == {"EXPIRED": 600}
+    sent = await store._read(
+        "SELECT COUNT(*) FROM messages WHERE status_history LIKE ?", ('%"SENT"%',)
+    )
+    assert sent[0][0] == 0
+
+
 async def test_account_throughput_limit_queues_rather_than_refuses(
     aiohttp_client: Any, settings: Settings, clock: FakeClock
 ) -> None:
