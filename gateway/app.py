@@ -180,10 +180,6 @@ async def _carrier(app: web.Application) -> AsyncIterator[None]:
     )
     await connector.start(services.delivery)
     app[CONNECTOR] = connector
-    if not settings.dispatch:
-        yield
-        await connector.close()
-        return
     dispatcher = Dispatcher(
         services.store, connector, services.delivery, settings, app[CLOCK], services.messages_queued
     )

@@ -1,5 +1,6 @@
 """The dispatcher: hands PENDING messages to the carrier, within throughput limits, and expires
-the ones whose validity runs out."""
+the ones whose validity runs out (also while `[carrier] dispatch` is off: a pause holds messages,
+it does not stretch their validity)."""
 
 import asyncio
 import logging
@@ -50,7 +51,8 @@ class Dispatcher:
             wake_in = self._settings.poll_interval_s
             try:
                 await self._expire()
-                wake_in = min(wake_in, await self._dispatch())
+                if self._settings.dispatch:
+                    wake_in = min(wake_in, await self._dispatch())
             except Exception:
                 # The store may fail for a while: messages stay PENDING and go at the next poll.
                 log.exception("dispatcher could not read the queue")
@@ -120,11 +122,13 @@ class Dispatcher:
             await self._delivery.expire(expired, self._clock.now())
 
     async def _wait(self, timeout_s: float) -> None:
-        waiters = [
-            asyncio.create_task(self._messages_queued.wait()),
-            asyncio.create_task(self._slot_freed.wait()),
-            asyncio.create_task(self._stopping.wait()),
-        ]
+        waiters = [asyncio.create_task(self._stopping.wait())]
+        if self._settings.dispatch:
+            # Paused, new messages have nothing to wake it for: expiry keeps to the poll.
+            waiters += [
+                asyncio.create_task(self._messages_queued.wait()),
+                asyncio.create_task(self._slot_freed.wait()),
+            ]
         await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()

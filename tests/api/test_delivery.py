@@ -354,6 +354,32 @@ async def test_messages_that_expired_while_held_are_never_sent(
     assert sent[0][0] == 0
 
 
+async def test_validity_runs_out_while_dispatch_is_paused(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    held = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
+    )
+    client = await aiohttp_client(create_app(held, clock=clock))
+    await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+
+    async def call(method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        async with client.post("/json-rpc/v1.1/", json=body, headers=auth) as response:
+            return (await response.json())["result"]
+
+    short = await call("sms.send", "SMS", DELIVERED, "soon stale", {"validity_s": 60})
+    lasting = await call("sms.send", "SMS", DELIVERED, "still good", None)
+    clock.advance(seconds=120)
+    for _ in range(500):
+        if (await call("sms.get", short))["status"] == "EXPIRED":
+            break
+        await asyncio.sleep(0.01)
+    assert (await call("sms.get", short))["status"] == "EXPIRED"
+    assert (await call("sms.get", lasting))["status"] == "PENDING"  # held, not sent
+
+
 async def test_account_throughput_limit_queues_rather_than_refuses(
     aiohttp_client: Any, settings: Settings, clock: FakeClock
 ) -> None:
