@@ -53,6 +53,11 @@ class CarrierEvents(Protocol):
         """Store an inbound SMS; answers its hash, or None when no account takes it."""
         ...
 
+    async def awaiting_receipts(self, carrier_ref_prefix: str) -> list[tuple[str, str]]:
+        """(carrier_ref, recipient) of accepted messages with no final receipt yet: for a
+        connector that must report on them again after a restart."""
+        ...
+
 
 class CarrierConnector(Protocol):
     name: str

@@ -30,6 +30,7 @@ FINAL_BY_SUFFIX = {
     "0002": ("EXPIRED", "not delivered within the carrier's validity period"),
 }
 REFUSED_SUFFIX = "0003"
+_REF_PREFIX = "sim-"
 SILENT_SUFFIX = "0004"
 _NUMBER = re.compile(r"\+?[0-9]{3,15}")
 _SENDER = re.compile(r"\+?[0-9]{3,15}|(?=.*[A-Za-z])[A-Za-z0-9 _-]{1,11}")
@@ -48,30 +49,50 @@ class SimulatorConnector:
         self._reports: set[asyncio.Task[None]] = set()
 
     async def start(self, events: CarrierEvents) -> None:
+        """Take the events to report with; receipts a stopped process still owed (messages it
+        accepted, not yet finally reported on) are sent again, as a carrier keeps its DLRs for
+        a client that reconnects."""
         self._events = events
+        owed = [
+            (carrier_ref, recipient[-4:])
+            for carrier_ref, recipient in await events.awaiting_receipts(_REF_PREFIX)
+            if recipient[-4:] != SILENT_SUFFIX
+        ]
+        if owed:
+            self._track(asyncio.create_task(self._report(owed), name="simulator-owed-receipts"))
 
     async def submit(self, sms: OutboundSms) -> SubmitResult:
         suffix = sms.recipient[-4:]
         if suffix == REFUSED_SUFFIX:
             return SubmitResult(error="refused by the carrier: destination barred")
-        carrier_ref = f"sim-{sms.hash}"
+        carrier_ref = f"{_REF_PREFIX}{sms.hash}"
         if suffix != SILENT_SUFFIX:
-            task = asyncio.create_task(self._report(carrier_ref, suffix), name=carrier_ref)
-            self._reports.add(task)
-            task.add_done_callback(self._reports.discard)
+            self._track(
+                asyncio.create_task(self._report([(carrier_ref, suffix)]), name=carrier_ref)
+            )
         return SubmitResult(carrier_ref=carrier_ref)
 
-    async def _report(self, carrier_ref: str, suffix: str) -> None:
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _report(self, messages: list[tuple[str, str]]) -> None:
+        """REMOTE_QUEUED, then the final receipt, for each (carrier_ref, destination suffix);
+        a receipt the message is already past changes nothing."""
         assert self._events is not None  # started before any submit
         await asyncio.sleep(self._settings.remote_queued_delay_s)
-        await self._events.receipt(DeliveryReceipt(carrier_ref, "REMOTE_QUEUED", self._clock.now()))
+        for carrier_ref, _ in messages:
+            queued = DeliveryReceipt(carrier_ref, "REMOTE_QUEUED", self._clock.now())
+            await self._events.receipt(queued)
         await asyncio.sleep(self._settings.final_receipt_delay_s)
-        status, error = FINAL_BY_SUFFIX.get(suffix, ("RECEIVED", ""))
-        await self._events.receipt(DeliveryReceipt(carrier_ref, status, self._clock.now(), error))
+        for carrier_ref, suffix in messages:
+            status, error = FINAL_BY_SUFFIX.get(suffix, ("RECEIVED", ""))
+            await self._events.receipt(
+                DeliveryReceipt(carrier_ref, status, self._clock.now(), error)
+            )
 
     async def close(self) -> None:
-        # Receipts still to come are lost with the process, as a carrier's unsent DLRs would
-        # be; undelivered messages then end EXPIRED when their validity runs out.
+        # Receipts still to come are owed to the next start, which sends them.
         for task in self._reports:
             task.cancel()
         await asyncio.gather(*self._reports, return_exceptions=True)

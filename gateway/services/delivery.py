@@ -122,6 +122,9 @@ class DeliveryService:
             )
         )
 
+    async def awaiting_receipts(self, carrier_ref_prefix: str) -> list[tuple[str, str]]:
+        return await self._store.awaiting_receipts(carrier_ref_prefix)
+
     async def expire(self, row_ids: list[int], now: datetime) -> None:
         for row_id in row_ids:
             await self._apply(

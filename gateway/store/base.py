@@ -391,6 +391,11 @@ class MessageStore(Protocol):
         """Row ids of undelivered messages whose validity has run out."""
         ...
 
+    async def awaiting_receipts(self, carrier_ref_prefix: str) -> list[tuple[str, str]]:
+        """(carrier_ref, recipient) of the messages a carrier accepted (its references start
+        with the prefix) and has not reported a final status for, oldest first."""
+        ...
+
     async def export_csv(
         self,
         account_id: int,

@@ -428,6 +428,17 @@ class MessageTables(SqliteBase):
         message: Message | None = await self._write(_transitions, (transition, events))
         return message
 
+    async def awaiting_receipts(self, carrier_ref_prefix: str) -> list[tuple[str, str]]:
+        # Through the undelivered messages' partial index (its condition repeated, as SQLite
+        # requires), not the whole table in id order.
+        rows = await self._read(
+            "SELECT carrier_ref, recipient FROM messages INDEXED BY messages_undelivered_expiry "
+            "WHERE status IN ('PENDING', 'SENT', 'REMOTE_QUEUED') AND status <> 'PENDING' "
+            "AND substr(carrier_ref, 1, ?) = ? ORDER BY id",
+            (len(carrier_ref_prefix), carrier_ref_prefix),
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def expired_undelivered(self, now: datetime, limit: int) -> list[int]:
         rows = await self._read(
             "SELECT id FROM messages WHERE status IN ('PENDING', 'SENT', 'REMOTE_QUEUED') "

@@ -317,6 +317,48 @@ async def test_pending_messages_are_sent_exactly_once_after_a_restart(
         assert steps == ["CREATED", "PENDING", "SENT", "REMOTE_QUEUED", "RECEIVED"], sms
 
 
+async def test_receipts_owed_at_a_restart_come_after_it(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    simulator = settings.carrier.simulator.model_copy(update={"final_receipt_delay_s": 60})
+    slow = settings.model_copy(
+        update={"carrier": settings.carrier.model_copy(update={"simulator": simulator})}
+    )
+    first = await aiohttp_client(create_app(slow, clock=clock))
+    await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+
+    async def call(client: Any, method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        async with client.post("/json-rpc/v1.1/", json=body, headers=auth) as response:
+            return (await response.json())["result"]
+
+    sent = [await call(first, "sms.send", "SMS", to, "hi") for to in (DELIVERED, "+33612340001")]
+    for _ in range(500):
+        statuses = [(await call(first, "sms.get", h))["status"] for h in sent]
+        if statuses == ["REMOTE_QUEUED", "REMOTE_QUEUED"]:
+            break
+        await asyncio.sleep(0.01)
+    assert statuses == ["REMOTE_QUEUED", "REMOTE_QUEUED"]
+    await first.close()  # the final receipts were still a minute away
+
+    second = await aiohttp_client(create_app(settings, clock=clock))
+    for _ in range(500):
+        statuses = [(await call(second, "sms.get", h))["status"] for h in sent]
+        if statuses == ["RECEIVED", "FAILED"]:
+            break
+        await asyncio.sleep(0.01)
+    assert statuses == ["RECEIVED", "FAILED"]
+    history = (await call(second, "sms.get", sent[0]))["status_history"]
+    assert [step["new_status"] for step in history] == [
+        "CREATED",
+        "PENDING",
+        "SENT",
+        "REMOTE_QUEUED",
+        "RECEIVED",
+    ]
+
+
 async def test_messages_that_expired_while_held_are_never_sent(
     aiohttp_client: Any, settings: Settings, clock: FakeClock
 ) -> None:
