@@ -154,7 +154,7 @@ def _message_row(message: NewMessage) -> list[Any]:
         created_ms,
         created_ms,
         None,
-        None,
+        created_ms if message.status == "RECEIVED" else None,  # an inbound SMS, received now
         _history_json(message.status_history),
         to_ms(message.expires_at) if message.expires_at is not None else None,
     ]

@@ -160,6 +160,7 @@ async def test_inbound_sms_is_stored_and_forwarded(
         INBOUND_NUMBER,
     )
     assert [(h["old_status"], h["new_status"]) for h in sms["status_history"]] == [("", "RECEIVED")]
+    assert sms["date_received"] == sms["date_creation"] != "0000-00-00 00:00:00"
     event = await receiver.next_event()
     assert event.json["type"] == "sms.mo" and event.json["hook_hash"] == subscription["hash"]
     assert event.json["data"]["hash"] == sms_hash and event.json["data"]["text"] == "STOP"
