@@ -125,8 +125,9 @@ def _endpoint(value: str) -> str:
     return value
 
 
+# RFC 3339 allows a lowercase `t` and `z` as well.
 _WIRE_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:\d{2})?"
+    r"\d{4}-\d{2}-\d{2}([ Tt])\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:\d{2})?"
 )
 
 
@@ -136,7 +137,8 @@ def _parse_datetime(value: str, *, end_of_second: bool) -> datetime:
     An upper bound given to the second is inclusive of that whole second.
     """
     match = _WIRE_DATETIME.fullmatch(value)
-    if match is None or (" " in value and match.group(2)) or ("T" in value and not match.group(2)):
+    # A space goes with API.md's UTC form (no offset); `T` with RFC 3339's (an offset).
+    if match is None or (match.group(1) == " ") == (match.group(3) is not None):
         raise _format_error("must be YYYY-MM-DD HH:MM:SS (UTC) or RFC 3339")
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
@@ -148,7 +150,7 @@ def _parse_datetime(value: str, *, end_of_second: bool) -> datetime:
         raise PydanticCustomError(
             "invalid_value", "must be between 0001-01-01 and 9999-12-31 in UTC"
         ) from None
-    if end_of_second and match.group(1) is None:
+    if end_of_second and match.group(2) is None:
         parsed += timedelta(milliseconds=999)
     return parsed
 

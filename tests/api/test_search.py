@@ -158,6 +158,11 @@ async def test_date_bounds_are_inclusive_in_both_formats(rpc: Rpc, history: list
             low.isoformat().replace("+00:00", "Z"),
             high.astimezone(timezone(timedelta(hours=2))).isoformat(),
         ),
+        # RFC 3339 allows lowercase `t` and `z`.
+        (
+            low.isoformat().replace("+00:00", "z").replace("T", "t"),
+            high.astimezone(timezone(timedelta(hours=-3))).isoformat().replace("T", "t"),
+        ),
     ):
         page = await rpc("sms.search", {"date_from": date_from, "date_to": date_to}, None)
         assert [sms["hash"] for sms in page["data"]] == expected
