@@ -56,10 +56,12 @@ class WalCheckpointer:
             while True:
                 self._committed.wait()
                 # Let the commits of the next interval join this checkpoint.
-                stopping = self._stop.wait(self._interval_s)
+                self._stop.wait(self._interval_s)
                 self._committed.clear()
                 self._checkpoint(connection)
-                if stopping:
+                # Read after the clear: a stop() that came just before it set `_committed`
+                # too, and the clear undid that, so the next wait would never end.
+                if self._stop.is_set():
                     return
         finally:
             connection.close()
