@@ -126,10 +126,15 @@ class DeliveryService:
         return await self._store.awaiting_receipts(carrier_ref_prefix)
 
     async def expire(self, row_ids: list[int], now: datetime) -> None:
-        for row_id in row_ids:
-            await self._apply(
-                StatusTransition("EXPIRED", now, row_id=row_id, error="validity ran out")
+        # Together, so that the writer commits them in a few rounds rather than one by one.
+        await asyncio.gather(
+            *(
+                self._apply(
+                    StatusTransition("EXPIRED", now, row_id=row_id, error="validity ran out")
+                )
+                for row_id in row_ids
             )
+        )
 
     async def _apply(self, transition: StatusTransition) -> None:
         moved = await self._store.apply_transition(transition, self.status_events)
