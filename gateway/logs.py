@@ -7,6 +7,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
+
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -16,6 +19,22 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
+        return True
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp reports a request it cannot parse or decode at ERROR with a traceback, and the
+    exception quotes the offending bytes, an Authorization header among them. It is the
+    client's mistake: one INFO line naming the kind of error, nothing of what was sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name.startswith("aiohttp.") and isinstance(
+            error, HttpProcessingError | RequestPayloadError | ConnectionResetError
+        ):
+            record.msg, record.args = "malformed or broken-off request: %s", (type(error).__name__,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 
 
@@ -38,6 +57,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(log_format: Literal["text", "json"]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(MalformedRequestFilter())
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT_FORMAT)
     )
