@@ -62,6 +62,9 @@ class CredentialCache:
             self._entries.popitem(last=False)
 
 
+_FAILED_LOGINS_SWEEP_SIZE = 10_000
+
+
 class FailedLogins:
     """Recent failed authentications by login and by client address: past a threshold, that
     login or address is refused for the rest of the window without checking anything."""
@@ -70,6 +73,7 @@ class FailedLogins:
         self._max = max_failures
         self._window_s = window_s
         self._failures: dict[str, deque[float]] = {}
+        self._swept_at_size = _FAILED_LOGINS_SWEEP_SIZE
 
     def _recent(self, key: str) -> deque[float]:
         failures = self._failures.get(key)
@@ -92,8 +96,18 @@ class FailedLogins:
         return max(waits, default=0.0)
 
     def record(self, *keys: str) -> None:
+        now = time.monotonic()
         for key in keys:
-            self._failures.setdefault(key, deque()).append(time.monotonic())
+            self._failures.setdefault(key, deque()).append(now)
+        if len(self._failures) > self._swept_at_size:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Forget keys with no failure left in the window: failures from ever new addresses
+        would otherwise be kept for ever. Amortized: it runs when the table has doubled."""
+        for key in list(self._failures):
+            self._recent(key)
+        self._swept_at_size = max(_FAILED_LOGINS_SWEEP_SIZE, 2 * len(self._failures))
 
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
