@@ -21,6 +21,13 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.auth_refusals = Counter(
+            "gateway_auth_refusals",
+            "Requests refused before any call ran, by HTTP status (401 no valid credential, "
+            "429 a login or address throttled after failures)",
+            ["status"],
+            registry=self.registry,
+        )
         self.status_changes = Counter(
             "gateway_message_status_changes",
             "Messages moved to a status (by dispatch, receipts, expiry)",

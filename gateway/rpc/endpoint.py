@@ -111,6 +111,8 @@ DISPATCH_TABLE: Methods = {name: _bind(spec) for name, spec in METHODS.items()}
 PUBLIC_METHODS = frozenset(name for name, spec in METHODS.items() if spec.public)
 
 
+UNKNOWN_METHOD_LABEL = "(unknown)"
+
 # Errors never echo input: jsonrpcserver's own answer would put the method name in `data`.
 _METHOD_NOT_FOUND = Error(ERROR_METHOD_NOT_FOUND, "Method not found", {"reason": "no such method"})
 
@@ -129,7 +131,12 @@ async def _dispatch_one(entry: Any, context: CallContext) -> Any:
         return _protocol_error(ERROR_INVALID_REQUEST, "Invalid request", str(exc))
     request = create_request(entry)
     method = DISPATCH_TABLE.get(request.method)
-    result = _METHOD_NOT_FOUND if method is None else await call(request, context, method)
+    if method is None:
+        # One label for every unknown name: callers must not be able to mint label values.
+        context.services.metrics.rpc_call_counter(UNKNOWN_METHOD_LABEL, "-32601").inc()
+        result = _METHOD_NOT_FOUND
+    else:
+        result = await call(request, context, method)
     if request.id is NOID:
         return None
     return to_serializable_one(to_response(request, result))
@@ -232,6 +239,7 @@ class RpcEndpoint:
         if not _only_public_calls(document if is_batch else [document]):
             authenticated = await authenticate_request(request, self._services.accounts)
             if isinstance(authenticated, web.Response):
+                self._services.metrics.auth_refusals.labels(str(authenticated.status)).inc()
                 return authenticated
             account = authenticated
             wait_s = self._request_buckets[account.id].try_take()
