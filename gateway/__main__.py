@@ -19,7 +19,14 @@ from gateway.errors import GatewayError, InvalidParamFormat, StoreUnavailable
 from gateway.logs import configure_logging
 from gateway.replay.fixtures import FixtureError
 from gateway.replay.recorder import Recorder, recorder_app
-from gateway.replay.runner import DEFAULT_URL, Profile, parse_profile, profiles_from, replay
+from gateway.replay.runner import (
+    DEFAULT_URL,
+    Profile,
+    check_url,
+    parse_profile,
+    profiles_from,
+    replay,
+)
 from gateway.rpc.openrpc import dumps, openrpc_document, webhook_event_schema
 from gateway.services.container import build_services
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
@@ -147,20 +154,32 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace) -> int:
     out: Path = args.out
-    existing = out.read_text(encoding="utf-8") if out.is_file() else ""
+    try:
+        existing = out.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        # Appending to a file that is not a fixture file would only make it worse.
+        print(f"error: {out}: cannot read: {exc}", file=sys.stderr)
+        return 2
     recorder = Recorder(args.login, existing)
     host, port = args.listen
     log = logging.getLogger("gateway.replay")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log.info("recording %s:%s -> %s into %s", host, port, args.upstream, out)
-    web.run_app(
-        recorder_app(args.upstream, out, recorder),
-        host=host,
-        port=port,
-        access_log=None,
-        print=lambda message: log.info("%s", message),
-    )
+    try:
+        web.run_app(
+            recorder_app(args.upstream, out, recorder),
+            host=host,
+            port=port,
+            access_log=None,
+            print=lambda message: log.info("%s", message),
+        )
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     log.info("recorded %d exchanges into %s", recorder.count, out)
+    if recorder.not_recorded:
+        log.warning("%d exchanges were forwarded but not recorded", recorder.not_recorded)
     for warning in recorder.warnings:
         log.warning("%s", warning)
     return 0
@@ -173,10 +192,18 @@ def _profile(spec: str) -> tuple[str, Profile]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _url(text: str) -> str:
+    try:
+        return check_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    # Port 0 is allowed: the system picks a free one, which the log then shows.
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (port 0-65535)")
     return host, int(port)
 
 
@@ -222,7 +249,9 @@ def _parser() -> argparse.ArgumentParser:
     add_number.add_argument("--sms-disabled", action="store_true")
     replay = commands.add_parser("replay", help="replay fixture files against a running gateway")
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON Lines fixtures")
-    replay.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
+    replay.add_argument(
+        "--url", default=DEFAULT_URL, type=_url, help=f"the gateway (default {DEFAULT_URL})"
+    )
     replay.add_argument("--login", help="the default profile's login")
     replay.add_argument("--password", help="the default profile's password")
     replay.add_argument(
@@ -238,7 +267,9 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--listen", default=("127.0.0.1", 8081), type=_host_port, help="HOST:PORT to serve on"
     )
-    record.add_argument("--upstream", default=DEFAULT_URL, help=f"the gateway ({DEFAULT_URL})")
+    record.add_argument(
+        "--upstream", default=DEFAULT_URL, type=_url, help=f"the gateway ({DEFAULT_URL})"
+    )
     record.add_argument("--out", type=Path, required=True, help="JSON Lines file to append to")
     record.add_argument("--login", help="whose calls are recorded without an auth profile name")
     return parser

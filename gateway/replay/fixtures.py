@@ -1,7 +1,6 @@
 """The fixture format: JSON Lines of recorded exchanges, checked and parsed into dataclasses."""
 
 import base64
-import binascii
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +14,10 @@ DEFAULT_CONTENT_TYPE = "application/json"
 _EXCHANGE_KEYS = frozenset({"name", "auth", "request", "status", "response", "response_headers"})
 _CALL_KEYS = frozenset({"method", "params", "id", "content_type"})
 _BODY_FORMS = ("method", "json", "text", "base64")
+# Matching, substitution and sending recurse once per level, and deeper than Python's stack
+# allows would crash a replay half-way; no API document comes close (deeper bodies go as text).
+MAX_NESTING = 100
+_HEADER_BREAKS = ("\r", "\n")
 
 
 class FixtureError(Exception):
@@ -99,14 +102,41 @@ def parse(text: str, path: str) -> FixtureFile:
             continue
         source = f"{path}:{number}"
         try:
-            exchange, captures = _exchange(json.loads(line), source, captured)
-        except json.JSONDecodeError as exc:
-            raise FixtureError(f"{source}: not JSON: {exc.msg} at column {exc.colno}") from None
+            exchange, captures = _exchange(_document(line, source), source, captured)
         except PatternError as exc:
             raise FixtureError(f"{source}: {exc}") from None
         exchanges.append(exchange)
         captured |= captures
     return FixtureFile(path, tuple(exchanges))
+
+
+def _document(line: str, source: str) -> Any:
+    too_deep = FixtureError(
+        f"{source}: nested deeper than {MAX_NESTING} levels (send such a body as text)"
+    )
+    try:
+        document = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise FixtureError(f"{source}: not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:  # deeper than the parser's own stack, so far past the limit
+        raise too_deep from None
+    if nesting(document) > MAX_NESTING:
+        raise too_deep
+    return document
+
+
+def nesting(value: Any) -> int:
+    """How many arrays and objects deep a JSON value goes, counted without recursing."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _exchange(line: Any, source: str, captured: set[str]) -> tuple[Exchange, set[str]]:
@@ -160,8 +190,15 @@ def _auth(value: Any) -> Auth:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, dict) and value.keys() == {"header"} and isinstance(value["header"], str):
+        _check_header(value["header"], "auth.header")
         return HeaderAuth(value["header"])
     raise PatternError('auth must be a profile name, null, or {"header": "..."}')
+
+
+def _check_header(value: str, key: str) -> None:
+    # A line break would end the header line: HTTP cannot send it, and aiohttp refuses to.
+    if any(line_break in value for line_break in _HEADER_BREAKS):
+        raise PatternError(f"{key} must not contain a line break (CR or LF)")
 
 
 def _request(value: Any) -> tuple[Request, str | None, set[str]]:
@@ -178,6 +215,8 @@ def _request(value: Any) -> tuple[Request, str | None, set[str]]:
     content_type = value.get("content_type", DEFAULT_CONTENT_TYPE)
     if content_type is not None and not isinstance(content_type, str):
         raise PatternError("content_type must be a string, or null to send none")
+    if content_type is not None:
+        _check_header(content_type, "request.content_type")
     body = value[form]
     refs: set[str] = set()
     request: Request
@@ -202,6 +241,6 @@ def _request(value: Any) -> tuple[Request, str | None, set[str]]:
     else:
         try:
             request = RawBody(base64.b64decode(body, validate=True))
-        except (TypeError, binascii.Error):
+        except (TypeError, ValueError):  # binascii.Error, or non-ASCII text
             raise PatternError("request.base64 must be base64 text") from None
     return request, content_type, refs

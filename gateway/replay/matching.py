@@ -109,7 +109,8 @@ def _check_matcher(value: dict[str, Any], path: str, captures: set[str], refs: s
         raise PatternError(f"{path}: unknown matcher key {unknown[0]!r} (write $literal for data)")
     if sum(key in value for key in _CHECKS) > 1:
         raise PatternError(f"{path}: use only one of {', '.join(_CHECKS)} in a matcher")
-    if MATCH in value and value[MATCH] not in MATCH_KINDS:
+    # Checked as a string first: a list or an object cannot be looked up in MATCH_KINDS.
+    if MATCH in value and not (isinstance(value[MATCH], str) and value[MATCH] in MATCH_KINDS):
         raise PatternError(f"{path}: $match must be one of {', '.join(MATCH_KINDS)}")
     if REGEX in value:
         if not isinstance(value[REGEX], str):

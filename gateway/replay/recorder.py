@@ -4,15 +4,18 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway.replay.fixtures import DEFAULT_CONTENT_TYPE
+from gateway.replay.fixtures import DEFAULT_CONTENT_TYPE, MAX_NESTING, nesting
 from gateway.replay.matching import (
     CAPTURE,
     HASH,
@@ -22,13 +25,30 @@ from gateway.replay.matching import (
     UNSET_DATETIME,
     matches_kind,
 )
-from gateway.replay.runner import decode_body
+from gateway.replay.runner import RPC_PATH, decode_body
+
+log = logging.getLogger(__name__)
 
 # A credential that no account has: a recorded 401 keeps its meaning without its secret.
 INVALID_AUTHORIZATION = "Basic " + base64.b64encode(b"recorded-invalid:credential").decode()
 _HASH_KEYS = frozenset({"hash", "result"})
 _FORWARDED_REQUEST_HEADERS = ("Authorization", "Content-Type")
-_FORWARDED_ANSWER_HEADERS = ("Content-Type", "WWW-Authenticate")
+# RFC 9110 7.6.1: hop-by-hop headers are not passed on. aiohttp sets the length itself and has
+# already decoded the body, so the upstream's Content-Length and Content-Encoding are wrong too.
+_UNFORWARDED_ANSWER_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "content-encoding",
+    }
+)
 _RECORDED_ANSWER_HEADERS = ("WWW-Authenticate",)
 _CAPTURE_NAME = re.compile(r'"\$capture": ?"(hash|cursor)(\d+)"')
 _MAX_BODY_BYTES = 64 * 1024 * 1024  # the gateway, not the proxy, decides what is too large
@@ -36,6 +56,14 @@ _MAX_BODY_BYTES = 64 * 1024 * 1024  # the gateway, not the proxy, decides what i
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A fixture line not yet written; its captures count only once it is in the file."""
+
+    line: dict[str, Any]
+    captures: dict[str, str]  # captured value -> capture name
 
 
 class Recorder:
@@ -48,14 +76,15 @@ class Recorder:
     def __init__(self, default_login: str | None = None, existing: str = "") -> None:
         self.default_login = default_login
         self.warnings: list[str] = []
-        self.count = 0
+        self.count = 0  # lines written
+        self.not_recorded = 0  # exchanges forwarded but lost to an error while recording
         self._names: dict[str, str] = {}  # captured value -> capture name
         self._counters = {"hash": 0, "cursor": 0}
         # Appending to a file: continue its numbering so that every capture name stays unique.
         for prefix, number in _CAPTURE_NAME.findall(existing):
             self._counters[prefix] = max(self._counters[prefix], int(number))
 
-    def fixture(
+    def draft(
         self,
         *,
         authorization: str | None,
@@ -63,14 +92,14 @@ class Recorder:
         body: bytes,
         status: int,
         answer: bytes,
-        answer_headers: dict[str, str],
-    ) -> dict[str, Any]:
-        """One fixture line (as a dict) for a request and the gateway's answer to it."""
-        self.count += 1
+        answer_headers: Mapping[str, str],
+    ) -> Draft:
+        """The fixture line for a request and the gateway's answer, to pass to `written` once
+        it is in the file; ValueError when the answer nests too deeply for a fixture."""
         request, document = self._request(body)
         call_id = document["id"] if "method" in request else None
         name = _describe(document, request)
-        line: dict[str, Any] = {"name": f"recorded #{self.count}: {name}"}
+        line: dict[str, Any] = {"name": f"recorded #{self.count + 1}: {name}"}
         auth = self._auth(authorization, status)
         if auth != "":
             line["auth"] = auth
@@ -92,8 +121,14 @@ class Recorder:
         headers = {h: answer_headers[h] for h in _RECORDED_ANSWER_HEADERS if h in answer_headers}
         if headers:
             line["response_headers"] = {h: _escape(v) for h, v in headers.items()}
-        self._names.update(fresh)
-        return line
+        if nesting(line) > MAX_NESTING:
+            raise ValueError(f"the answer nests deeper than a fixture may ({MAX_NESTING} levels)")
+        return Draft(line, fresh)
+
+    def written(self, draft: Draft) -> None:
+        """Later lines may refer to the captures of a line once it is in the file."""
+        self.count += 1
+        self._names.update(draft.captures)
 
     def _request(self, body: bytes) -> tuple[dict[str, Any], Any]:
         """The fixture's request, and the JSON document sent (None when it is not JSON)."""
@@ -104,6 +139,9 @@ class Recorder:
         try:
             document = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
+            return {"text": text}, None
+        # The fixture line adds two levels (the line, its request) around the document.
+        if nesting(document) + 2 > MAX_NESTING:
             return {"text": text}, None
         if _is_call(document):
             request: dict[str, Any] = {"method": document["method"]}
@@ -153,9 +191,7 @@ class Recorder:
             if any(k.startswith("$") for k in value):
                 return {LITERAL: value}  # keys that would read as matchers: keep it verbatim
             expected = {k: self._expected(item, k, fresh) for k, item in value.items()}
-            if value.get("status") in _IN_FLIGHT and "status_history" in value:
-                # An SMS still on its way moves on between recording and replay.
-                expected.update(_SMS_IN_FLIGHT)
+            expected.update(_moving(value))
             return expected
         return value
 
@@ -181,15 +217,44 @@ class Recorder:
         return _escape(value)
 
 
-_IN_FLIGHT = frozenset({"CREATED", "PENDING", "SENT", "REMOTE_QUEUED"})
-_SMS_IN_FLIGHT = {
-    "status": {REGEX: "CREATED|PENDING|SENT|REMOTE_QUEUED|RECEIVED|FAILED|EXPIRED|ERROR"},
+_SMS_STATUSES = ("CREATED", "PENDING", "SENT", "REMOTE_QUEUED")
+_SMS_FINAL_STATUSES = ("RECEIVED", "FAILED", "EXPIRED", "ERROR")
+_JOB_STATUSES = ("PENDING", "RUNNING")
+_JOB_FINAL_STATUSES = ("DONE", "ERROR", "CANCELED")
+# What moves on by itself between recording and replay, and what it may show meanwhile.
+_SMS_MOVING = {
     "status_error": {MATCH: "any"},
     "date_update": {MATCH: "datetime"},
     "date_sent": {MATCH: "datetime"},
     "date_received": {MATCH: "datetime"},
     "status_history": {MATCH: "any"},
 }
+# No matcher says "a number": the counts of a job's progress match anything.
+_JOB_MOVING = {"progress": {MATCH: "any"}, "result": {MATCH: "any"}, "error": {MATCH: "any"}}
+
+
+def _moving(value: dict[str, Any]) -> dict[str, Any]:
+    """Matchers for the members of an SMS or an export job that its delivery or run changes.
+
+    A replay runs as fast as the gateway answers, not at the pace of the recorded client: an
+    SMS recorded RECEIVED may still be SENT then, a job recorded DONE still PENDING, no result.
+    """
+    status = value.get("status")  # not always a string: rpc.discover's schemas have one
+    if not isinstance(status, str):
+        return {}
+    if "status_history" in value and status in _SMS_STATUSES + _SMS_FINAL_STATUSES:
+        moving = _SMS_MOVING | {"status": _statuses(status, _SMS_STATUSES, _SMS_FINAL_STATUSES)}
+    elif "progress" in value and status in _JOB_STATUSES + _JOB_FINAL_STATUSES:
+        moving = _JOB_MOVING | {"status": _statuses(status, _JOB_STATUSES, _JOB_FINAL_STATUSES)}
+    else:
+        return {}
+    return {key: matcher for key, matcher in moving.items() if key in value}
+
+
+def _statuses(recorded: str, on_the_way: tuple[str, ...], final: tuple[str, ...]) -> dict[str, str]:
+    """A status on its way may end in any final one; a final one may not be reached yet."""
+    possible = on_the_way + (final if recorded in on_the_way else (recorded,))
+    return {REGEX: "|".join(possible)}
 
 
 def _describe(document: Any, request: dict[str, Any]) -> str:
@@ -223,18 +288,25 @@ def _is_call(document: Any) -> bool:
 
 # Characters that some tools take for line breaks; JSON lets them be escaped in strings.
 _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def dump(line: dict[str, Any]) -> str:
-    """One fixture line: readable UTF-8, with nothing an editor would split."""
-    return json.dumps(line, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+    """One fixture line: readable UTF-8, with nothing an editor would split.
+
+    A lone surrogate (a request or answer may hold the escape "\\ud800") cannot be written as
+    UTF-8: it stays the escape it came as.
+    """
+    text = json.dumps(line, ensure_ascii=False).translate(_LINE_BREAKS)
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", text) + "\n"
 
 
 _SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
 def recorder_app(upstream: str, out: Path, recorder: Recorder) -> web.Application:
-    """The proxy: every request goes to `upstream`; every POST is appended to `out`."""
+    """The proxy: every request goes to `upstream`; every POST to the RPC endpoint is appended
+    to `out` (a fixture cannot name another path, so other requests are only forwarded)."""
     app = web.Application(client_max_size=_MAX_BODY_BYTES)
     lock = asyncio.Lock()  # one line at a time, in the order the answers came back
 
@@ -242,6 +314,31 @@ def recorder_app(upstream: str, out: Path, recorder: Recorder) -> web.Applicatio
         async with aiohttp.ClientSession() as client:
             app[_SESSION] = client
             yield
+
+    async def record(
+        request: web.Request,
+        body: bytes,
+        status: int,
+        answer: bytes,
+        answer_headers: Mapping[str, str],
+    ) -> None:
+        async with lock:
+            try:
+                draft = recorder.draft(
+                    authorization=request.headers.get("Authorization"),
+                    content_type=request.headers.get("Content-Type"),
+                    body=body,
+                    status=status,
+                    answer=answer,
+                    answer_headers=answer_headers,
+                )
+                await asyncio.to_thread(_append, out, dump(draft.line))
+            except Exception:
+                # Whatever goes wrong in recording, the client still gets the gateway's answer.
+                recorder.not_recorded += 1
+                log.exception("exchange not recorded (the client got the gateway's answer)")
+            else:
+                recorder.written(draft)
 
     async def forward(request: web.Request) -> web.Response:
         body = await request.read()
@@ -258,31 +355,28 @@ def recorder_app(upstream: str, out: Path, recorder: Recorder) -> web.Applicatio
                 allow_redirects=False,
             ) as answer:
                 answer_body = await answer.read()
-                answer_headers = {
-                    h: answer.headers[h] for h in _FORWARDED_ANSWER_HEADERS if h in answer.headers
-                }
+                answer_headers = _end_to_end(answer.headers)
                 status = answer.status
         except aiohttp.ClientError as exc:
             # Nothing to record: the gateway did not answer, which is not a fixture of it.
             return web.Response(status=502, text=f"upstream {upstream}: {exc}\n")
-        if request.method == "POST":
-            async with lock:
-                line = dump(
-                    recorder.fixture(
-                        authorization=request.headers.get("Authorization"),
-                        content_type=request.headers.get("Content-Type"),
-                        body=body,
-                        status=status,
-                        answer=answer_body,
-                        answer_headers=answer_headers,
-                    )
-                )
-                await asyncio.to_thread(_append, out, line)
+        # The gateway serves its endpoint with and without the final slash.
+        if request.method == "POST" and request.path.rstrip("/") == RPC_PATH.rstrip("/"):
+            await record(request, body, status, answer_body, answer_headers)
         return web.Response(status=status, body=answer_body, headers=answer_headers)
 
     app.cleanup_ctx.append(session)
     app.router.add_route("*", "/{tail:.*}", forward)
     return app
+
+
+def _end_to_end(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
+    """The answer's headers that a proxy passes on (a header may come more than once)."""
+    return CIMultiDict(
+        (name, value)
+        for name, value in headers.items()
+        if name.lower() not in _UNFORWARDED_ANSWER_HEADERS
+    )
 
 
 def _append(path: Path, line: str) -> None:

@@ -98,6 +98,19 @@ class ReplayReport:
         return "\n".join(lines) + "\n"
 
 
+def check_url(url: str) -> str:
+    """`url` if aiohttp can send to it; else ValueError, before any exchange is sent."""
+    try:
+        parts = urlsplit(url)
+        # Reading the port checks it: "http://h:99999" and "http://h:x" raise ValueError.
+        sendable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a URL: {exc}") from None
+    if not sendable:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL of a host (port 1-65535)")
+    return url
+
+
 def endpoint(url: str) -> str:
     """The RPC endpoint for a base URL; a URL that already has a path is used as it is."""
     return url.rstrip("/") + RPC_PATH if urlsplit(url).path in ("", "/") else url

@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 
-from gateway.replay.fixtures import Call, FixtureError, HeaderAuth, JsonDocument, RawBody, parse
+from gateway.replay.fixtures import (
+    MAX_NESTING,
+    Call,
+    FixtureError,
+    HeaderAuth,
+    JsonDocument,
+    RawBody,
+    parse,
+)
+from gateway.replay.matching import match
 from gateway.replay.recorder import INVALID_AUTHORIZATION, Recorder, dump
 from gateway.replay.runner import Profile, endpoint, parse_profile, profiles_from
 
@@ -73,6 +82,18 @@ def test_every_request_form_and_default() -> None:
         ('{"request": {"method": "m", "params": ["$5"]}, "response": 1}', "write $$"),
         ('{"request": {"method": "m"}, "response": {"$mach": "hash"}}', "unknown matcher key"),
         ('{"request": {"method": "m"}, "response": "$later"}', "$later is not captured"),
+        ('{"request": {"method": "m"}, "response": {"$match": []}}', "$match must be one of"),
+        ('{"request": {"method": "m"}, "response": {"$match": {}}}', "$match must be one of"),
+        (
+            '{"request": {"json": 1}, "status": 400, "response_headers": {"A": {"$match": [1]}}}',
+            'response_headers["A"]: $match must be one of',
+        ),
+        ('{"request": {"base64": "\u00e9"}, "status": 400}', "must be base64"),
+        (
+            '{"request": {"method": "m"}, "auth": {"header": "Basic a\\nb"}, "status": 401}',
+            "CR or LF",
+        ),
+        ('{"request": {"method": "m", "content_type": "a\\r\\nX: y"}, "response": 1}', "CR or LF"),
     ],
 )
 def test_format_errors_name_the_file_and_line(line: str, message: str) -> None:
@@ -80,6 +101,23 @@ def test_format_errors_name_the_file_and_line(line: str, message: str) -> None:
         parse(lines(SEND) + line + "\n", "tests/fixtures/x.jsonl")
     assert str(error.value).startswith("tests/fixtures/x.jsonl:2: ")
     assert message in str(error.value)
+
+
+def nested_line(depth: int) -> str:
+    """A fixture line whose request is arrays `depth` deep: the line nests `depth` + 2."""
+    return '{"request": {"json": ' + "[" * depth + "1" + "]" * depth + '}, "status": 400}\n'
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING - 1, 600, 100_000])
+def test_a_line_nested_too_deeply_is_refused(depth: int) -> None:
+    # 600 levels still parse, then make the runner recurse past Python's stack mid-run;
+    # 100000 is too deep for the JSON parser itself.
+    with pytest.raises(FixtureError, match=rf"^x:1: nested deeper than {MAX_NESTING} levels"):
+        parse(nested_line(depth), "x")
+
+
+def test_a_line_nested_to_the_limit_parses() -> None:
+    assert len(parse(nested_line(MAX_NESTING - 2), "x").exchanges) == 1
 
 
 def test_a_capture_is_usable_only_after_its_exchange_and_only_in_its_file() -> None:
@@ -118,7 +156,7 @@ def test_profiles_and_urls() -> None:
 class CheckedRecorder(Recorder):
     """Checks that everything recorded so far parses as one fixture file."""
 
-    written = ""
+    text = ""
 
 
 def _record(recorder: CheckedRecorder, body: Any, answer: Any, **kwargs: Any) -> dict[str, Any]:
@@ -130,10 +168,11 @@ def _record(recorder: CheckedRecorder, body: Any, answer: Any, **kwargs: Any) ->
     }
     options.update(kwargs)
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    line = recorder.fixture(body=raw, answer=json.dumps(answer).encode(), **options)
-    recorder.written += dump(line)
-    parse(recorder.written, "recorded")  # what the recorder writes is a valid fixture file
-    return line
+    draft = recorder.draft(body=raw, answer=json.dumps(answer).encode(), **options)
+    recorder.text += dump(draft.line)
+    parse(recorder.text, "recorded")  # what the recorder writes is a valid fixture file
+    recorder.written(draft)
+    return draft.line
 
 
 def test_recorder_generalises_run_dependent_values() -> None:
@@ -207,3 +246,75 @@ def test_recorder_continues_the_numbering_of_an_existing_file() -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "sms.send"}
     line = _record(recorder, body, {"jsonrpc": "2.0", "id": 1, "result": "ZZZZ9999"})
     assert line["response"]["result"]["$capture"] == "hash8"
+
+
+def test_recorder_lets_an_sms_and_a_job_move_on() -> None:
+    """Recorded at their end, an SMS and an export job may be anywhere on their way at replay."""
+    recorder = CheckedRecorder(default_login="alice")
+    received = {
+        "hash": "AB12CD34",
+        "status": "RECEIVED",
+        "status_error": "",
+        "date_received": "2026-06-01 12:00:05",
+        "status_history": [{"old_status": "SENT", "new_status": "RECEIVED"}],
+    }
+    done = {
+        "hash": "JOB12345",
+        "status": "DONE",
+        "progress": {"done": 1, "total": 1},
+        "result": {"url": "http://127.0.0.1:8080/exports/JOB12345.csv", "sha256": "ab"},
+        "error": None,
+    }
+    call = {"jsonrpc": "2.0", "id": 1, "method": "m"}
+    sms = _record(recorder, call, {"jsonrpc": "2.0", "id": 1, "result": received})["response"]
+    job = _record(recorder, call, {"jsonrpc": "2.0", "id": 1, "result": done})["response"]
+    sent = {
+        "hash": "AB12CD34",
+        "status": "SENT",
+        "status_error": "",
+        "date_received": "0000-00-00 00:00:00",
+        "status_history": [],
+    }
+    pending = done | {"status": "PENDING", "progress": {"done": 0, "total": 0}, "result": None}
+    assert match(sms, {"result": sent}, {}) == []
+    assert match(job, {"result": pending}, {}) == []
+    # A final status stays what it was: an SMS delivered then is not one that failed now.
+    failed = match(sms, {"result": sent | {"status": "FAILED"}}, {})
+    assert [difference.path for difference in failed] == ["$.result.status"]
+    assert [d.path for d in match(job, {"result": pending | {"status": "ERROR"}}, {})] == [
+        "$.result.status"
+    ]
+
+
+def test_recorder_counts_and_refers_only_to_written_lines() -> None:
+    recorder = Recorder(default_login="alice")
+    send = {"jsonrpc": "2.0", "id": 1, "method": "sms.send"}
+    options: dict[str, Any] = {
+        "authorization": None,
+        "content_type": "application/json",
+        "status": 200,
+        "answer_headers": {},
+    }
+    lost = recorder.draft(
+        body=json.dumps(send).encode(),
+        answer=b'{"jsonrpc": "2.0", "id": 1, "result": "AB12CD34"}',
+        **options,
+    )
+    assert lost.line["response"]["result"]["$capture"] == "hash1"
+    get = {"jsonrpc": "2.0", "id": 2, "method": "sms.get", "params": ["AB12CD34"]}
+    answer = b'{"jsonrpc": "2.0", "id": 2, "result": null}'
+    kept = recorder.draft(body=json.dumps(get).encode(), answer=answer, **options)
+    # The send's line never reached the file: a reference to its capture would not parse.
+    assert kept.line["request"]["params"] == ["AB12CD34"]
+    assert kept.line["name"] == "recorded #1: sms.get" and recorder.count == 0
+    recorder.written(kept)
+    assert recorder.count == 1
+
+
+def test_a_lone_surrogate_is_recorded_as_its_escape() -> None:
+    recorder = CheckedRecorder()
+    call = {"jsonrpc": "2.0", "id": 1, "method": "m", "params": ["\ud800"]}
+    line = _record(recorder, call, {"jsonrpc": "2.0", "id": 1, "result": "\udfff"})
+    assert line["request"]["params"] == ["\ud800"] and line["response"]["result"] == "\udfff"
+    assert "\\ud800" in recorder.text and "\\udfff" in recorder.text
+    recorder.text.encode("utf-8")  # what the proxy writes to the file

@@ -196,6 +196,23 @@ def test_cli_usage_and_format_errors_exit_2(tmp_path: Path) -> None:
     assert no_profile.returncode == 2 and "no profile 'bob'" in no_profile.stderr
     bad_spec = _cli("replay", str(FIXTURES[0]), "--profile", "bob")
     assert bad_spec.returncode == 2 and "NAME=LOGIN:PASSWORD" in bad_spec.stderr
+    discover = tmp_path / "discover.jsonl"
+    discover.write_text(
+        '{"auth": null, "request": {"method": "rpc.discover"}, "response": {"$match": "any"}}\n'
+    )
+    for url in ("http://[::1", "http://127.0.0.1:99999", "ftp://127.0.0.1"):
+        bad_url = _cli("replay", str(discover), "--url", url)
+        assert bad_url.returncode == 2 and "--url" in bad_url.stderr, bad_url.stderr
+        assert "Traceback" not in bad_url.stderr
+    # Parsed fine once, but too deep for the runner to build the request: refused up front.
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"request": {"json": ' + "[" * 600 + "]" * 600 + '}, "status": 400}\n')
+    too_deep = _cli("replay", str(deep), "--login", "a", "--password", "b")
+    assert too_deep.returncode == 2
+    assert (
+        too_deep.stderr
+        == f"error: {deep}:1: nested deeper than 100 levels (send such a body as text)\n"
+    )
 
 
 # --- the recorder -----------------------------------------------------------------------------
