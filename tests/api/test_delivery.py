@@ -284,20 +284,28 @@ async def test_push_dlr_url_gets_events_with_its_credentials(
     assert event.headers["Authorization"] == basic_auth("dlr", "s3cret")
 
 
-async def test_pending_messages_are_sent_exactly_once_after_a_restart(
-    aiohttp_client: Any, settings: Settings, clock: FakeClock
-) -> None:
+AUTH = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+
+
+async def _paused_gateway(aiohttp_client: Any, settings: Settings, clock: FakeClock) -> Any:
+    """A gateway on the shared database with `[carrier] dispatch = false`, and alice."""
     held = settings.model_copy(
         update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
     )
-    first = await aiohttp_client(create_app(held, clock=clock))
-    await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
-    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    client = await aiohttp_client(create_app(held, clock=clock))
+    await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    return client
+
+
+async def test_pending_messages_are_sent_exactly_once_after_a_restart(
+    aiohttp_client: Any, settings: Settings, clock: FakeClock
+) -> None:
+    first = await _paused_gateway(aiohttp_client, settings, clock)
     calls = [
         {"jsonrpc": "2.0", "id": i, "method": "sms.send", "params": ["SMS", DELIVERED, f"m{i}"]}
         for i in range(50)
     ]
-    async with first.post("/json-rpc/v1.1/", json=calls, headers=auth) as response:
+    async with first.post("/json-rpc/v1.1/", json=calls, headers=AUTH) as response:
         hashes = [answer["result"] for answer in await response.json()]
     await first.close()
 
@@ -305,7 +313,7 @@ async def test_pending_messages_are_sent_exactly_once_after_a_restart(
 
     async def get(sms_hash: str) -> Any:
         call = {"jsonrpc": "2.0", "id": 1, "method": "sms.get", "params": [sms_hash]}
-        async with second.post("/json-rpc/v1.1/", json=call, headers=auth) as response:
+        async with second.post("/json-rpc/v1.1/", json=call, headers=AUTH) as response:
             return (await response.json())["result"]
 
     for sms_hash in hashes:
@@ -327,11 +335,10 @@ async def test_receipts_owed_at_a_restart_come_after_it(
     )
     first = await aiohttp_client(create_app(slow, clock=clock))
     await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
-    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
 
     async def call(client: Any, method: str, *params: Any) -> Any:
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-        async with client.post("/json-rpc/v1.1/", json=body, headers=auth) as response:
+        async with client.post("/json-rpc/v1.1/", json=body, headers=AUTH) as response:
             return (await response.json())["result"]
 
     sent = [await call(first, "sms.send", "SMS", to, "hi") for to in (DELIVERED, "+33612340001")]
@@ -363,12 +370,7 @@ async def test_receipts_owed_at_a_restart_come_after_it(
 async def test_messages_that_expired_while_held_are_never_sent(
     aiohttp_client: Any, settings: Settings, clock: FakeClock
 ) -> None:
-    held = settings.model_copy(
-        update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
-    )
-    first = await aiohttp_client(create_app(held, clock=clock))
-    await first.app[SERVICES].accounts.create(LOGIN, PASSWORD)
-    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    first = await _paused_gateway(aiohttp_client, settings, clock)
     # More than one expiry pass takes (500): the dispatcher sees expired ones still PENDING.
     recipients = [f"+336123{n:05d}" for n in range(600)]
     for start in range(0, 600, 100):
@@ -378,7 +380,7 @@ async def test_messages_that_expired_while_held_are_never_sent(
             "method": "sms.send_batch",
             "params": ["SMS", recipients[start : start + 100], "hi", {"validity_s": 60}],
         }
-        async with first.post("/json-rpc/v1.1/", json=call, headers=auth) as response:
+        async with first.post("/json-rpc/v1.1/", json=call, headers=AUTH) as response:
             assert len((await response.json())["result"]["sent"]) == 100
     await first.close()
     clock.advance(seconds=120)
@@ -400,16 +402,11 @@ async def test_messages_that_expired_while_held_are_never_sent(
 async def test_validity_runs_out_while_dispatch_is_paused(
     aiohttp_client: Any, settings: Settings, clock: FakeClock
 ) -> None:
-    held = settings.model_copy(
-        update={"carrier": settings.carrier.model_copy(update={"dispatch": False})}
-    )
-    client = await aiohttp_client(create_app(held, clock=clock))
-    await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
-    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    client = await _paused_gateway(aiohttp_client, settings, clock)
 
     async def call(method: str, *params: Any) -> Any:
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-        async with client.post("/json-rpc/v1.1/", json=body, headers=auth) as response:
+        async with client.post("/json-rpc/v1.1/", json=body, headers=AUTH) as response:
             return (await response.json())["result"]
 
     short = await call("sms.send", "SMS", DELIVERED, "soon stale", {"validity_s": 60})
@@ -431,12 +428,11 @@ async def test_account_throughput_limit_queues_rather_than_refuses(
     )
     client = await aiohttp_client(create_app(limited, clock=clock))
     await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
-    auth = {"Authorization": basic_auth(LOGIN, PASSWORD)}
     calls = [
         {"jsonrpc": "2.0", "id": i, "method": "sms.send", "params": ["SMS", DELIVERED, f"m{i}"]}
         for i in range(40)
     ]
-    async with client.post("/json-rpc/v1.1/", json=calls, headers=auth) as response:
+    async with client.post("/json-rpc/v1.1/", json=calls, headers=AUTH) as response:
         assert all("result" in answer for answer in await response.json())
     store = client.app[SERVICES].store
     counts: list[int] = []
