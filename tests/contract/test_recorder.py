@@ -23,6 +23,12 @@ def profiles(api_key: str) -> dict[str, Profile]:
     return {"default": Profile(LOGIN, PASSWORD)}
 
 
+async def _proxy(client: Any, aiohttp_server: Any, out: Path) -> tuple[Recorder, Any]:
+    """A recording proxy in front of the test's gateway, writing to `out`."""
+    recorder = Recorder(default_login=LOGIN)
+    return recorder, await aiohttp_server(recorder_app(str(client.make_url("/")), out, recorder))
+
+
 async def _post(url: Any, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     async with (
         aiohttp.ClientSession() as session,
@@ -36,8 +42,7 @@ async def test_rpc_discover_is_proxied_recorded_and_replayed(
 ) -> None:
     # The OpenRPC document has "status" members that are objects, not an SMS's status.
     out = tmp_path / "discover.jsonl"
-    recorder = Recorder(default_login=LOGIN)
-    proxy = await aiohttp_server(recorder_app(str(client.make_url("/")), out, recorder))
+    recorder, proxy = await _proxy(client, aiohttp_server, out)
     call = b'{"jsonrpc": "2.0", "id": 1, "method": "rpc.discover"}'
     status, body = await _post(proxy.make_url(RPC_PATH), call, JSON)
     direct = await client.post(RPC_PATH, data=call, headers=JSON)
@@ -54,8 +59,7 @@ async def test_a_lone_surrogate_escape_is_proxied_and_recorded(
     client: Any, profiles: Any, aiohttp_server: Any, tmp_path: Path
 ) -> None:
     out = tmp_path / "surrogate.jsonl"
-    recorder = Recorder(default_login=LOGIN)
-    proxy = await aiohttp_server(recorder_app(str(client.make_url("/")), out, recorder))
+    recorder, proxy = await _proxy(client, aiohttp_server, out)
     call = b'{"jsonrpc": "2.0", "id": 1, "method": "sms.get_count_for_body", "params": ["\\ud800"]}'
     status, body = await _post(proxy.make_url(RPC_PATH), call, ALICE)
     assert status == 200 and json.loads(body)["id"] == 1
@@ -98,8 +102,7 @@ async def test_only_posts_to_the_rpc_endpoint_are_recorded(
     client: Any, api_key: str, aiohttp_server: Any, tmp_path: Path
 ) -> None:
     out = tmp_path / "endpoint.jsonl"
-    recorder = Recorder(default_login=LOGIN)
-    proxy = await aiohttp_server(recorder_app(str(client.make_url("/")), out, recorder))
+    recorder, proxy = await _proxy(client, aiohttp_server, out)
     # Forwarded and answered by the gateway, but a fixture cannot say "POST /healthz".
     status, _ = await _post(proxy.make_url("/healthz"), b"{}", ALICE)
     assert status == 405 and not out.exists()
@@ -113,8 +116,7 @@ async def test_an_exchange_not_written_is_answered_and_not_counted(
 ) -> None:
     out = tmp_path / "a-folder"
     out.mkdir()  # appending to it fails
-    recorder = Recorder(default_login=LOGIN)
-    proxy = await aiohttp_server(recorder_app(str(client.make_url("/")), out, recorder))
+    recorder, proxy = await _proxy(client, aiohttp_server, out)
     call = b'{"jsonrpc": "2.0", "id": 1, "method": "sms.get_count_for_body", "params": ["a"]}'
     status, body = await _post(proxy.make_url(RPC_PATH), call, ALICE)
     assert status == 200 and "result" in json.loads(body)
