@@ -22,7 +22,8 @@ def callr_signature(secret: str, algorithm: str, body: bytes) -> str:
 def standard_webhook_key(secret: str) -> bytes:
     """Standard Webhooks libraries take `whsec_<base64>`; any other secret is used as UTF-8."""
     if secret.startswith(_STANDARD_SECRET_PREFIX):
-        return base64.b64decode(secret.removeprefix(_STANDARD_SECRET_PREFIX), validate=True)
+        # As the Standard Webhooks libraries decode it: padding optional, stray bytes ignored.
+        return base64.b64decode(secret.removeprefix(_STANDARD_SECRET_PREFIX) + "==")
     return secret.encode()
 
 
