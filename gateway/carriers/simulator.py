@@ -80,16 +80,23 @@ class SimulatorConnector:
         """REMOTE_QUEUED, then the final receipt, for each (carrier_ref, destination suffix);
         a receipt the message is already past changes nothing."""
         assert self._events is not None  # started before any submit
+        events = self._events
         await asyncio.sleep(self._settings.remote_queued_delay_s)
-        for carrier_ref, _ in messages:
-            queued = DeliveryReceipt(carrier_ref, "REMOTE_QUEUED", self._clock.now())
-            await self._events.receipt(queued)
-        await asyncio.sleep(self._settings.final_receipt_delay_s)
-        for carrier_ref, suffix in messages:
-            status, error = FINAL_BY_SUFFIX.get(suffix, ("RECEIVED", ""))
-            await self._events.receipt(
-                DeliveryReceipt(carrier_ref, status, self._clock.now(), error)
+        # Together, so that the writer commits many receipts a round (thousands may be owed).
+        await asyncio.gather(
+            *(
+                events.receipt(DeliveryReceipt(ref, "REMOTE_QUEUED", self._clock.now()))
+                for ref, _ in messages
             )
+        )
+        await asyncio.sleep(self._settings.final_receipt_delay_s)
+        await asyncio.gather(
+            *(events.receipt(self._final_receipt(ref, suffix)) for ref, suffix in messages)
+        )
+
+    def _final_receipt(self, carrier_ref: str, suffix: str) -> DeliveryReceipt:
+        status, error = FINAL_BY_SUFFIX.get(suffix, ("RECEIVED", ""))
+        return DeliveryReceipt(carrier_ref, status, self._clock.now(), error)
 
     async def close(self) -> None:
         # Receipts still to come are owed to the next start, which sends them.

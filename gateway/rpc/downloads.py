@@ -14,6 +14,7 @@ class ExportDownloads:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         account = await authenticate_request(request, self._services.accounts)
         if isinstance(account, web.Response):
+            self._services.metrics.auth_refusals.labels(str(account.status)).inc()
             return account
         job_hash = request.match_info["job_hash"]
         try:

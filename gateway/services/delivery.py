@@ -25,6 +25,8 @@ from gateway.store.base import (
 
 log = logging.getLogger(__name__)
 
+_EXPIRY_CHUNK = 50
+
 
 def _push_dlr_target(options: dict[str, object]) -> WebhookTarget | None:
     """The legacy push_dlr_url, with push_dlr_url_auth (`login:password`) as Basic auth."""
@@ -126,15 +128,17 @@ class DeliveryService:
         return await self._store.awaiting_receipts(carrier_ref_prefix)
 
     async def expire(self, row_ids: list[int], now: datetime) -> None:
-        # Together, so that the writer commits them in a few rounds rather than one by one.
-        await asyncio.gather(
-            *(
-                self._apply(
-                    StatusTransition("EXPIRED", now, row_id=row_id, error="validity ran out")
+        # A chunk at a time, together: the writer commits each in one round, and a send that
+        # arrives meanwhile shares a round of at most this many.
+        for start in range(0, len(row_ids), _EXPIRY_CHUNK):
+            await asyncio.gather(
+                *(
+                    self._apply(
+                        StatusTransition("EXPIRED", now, row_id=row_id, error="validity ran out")
+                    )
+                    for row_id in row_ids[start : start + _EXPIRY_CHUNK]
                 )
-                for row_id in row_ids
             )
-        )
 
     async def _apply(self, transition: StatusTransition) -> None:
         moved = await self._store.apply_transition(transition, self.status_events)
