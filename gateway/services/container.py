@@ -57,7 +57,11 @@ def build_services(
         delivery=DeliveryService(
             store, subscriptions, prices.currency, clock, events_queued, metrics
         ),
-        numbers=NumberService(store, clock),
+        numbers=NumberService(
+            store,
+            clock,
+            frozenset({settings.messaging.default_sender, settings.messaging.stop_number}),
+        ),
         events_queued=events_queued,
         endpoints=endpoints,
         metrics=metrics,

@@ -30,13 +30,18 @@ class NumberPage:
 
 
 class NumberService:
-    def __init__(self, store: NumberStore, clock: Clock) -> None:
+    def __init__(self, store: NumberStore, clock: Clock, shared: frozenset[str]) -> None:
         self._store = store
         self._clock = clock
+        # The gateway's own numbers (the default sender, the STOP number): every account sends
+        # from them, so the replies they get belong to no single account.
+        self._shared = shared
 
     async def create(
         self, account_id: int, number: str, sms_enabled: bool, label: str
     ) -> OwnedNumber:
+        if number in self._shared:
+            raise FeatureNotAllowed("number", "this number cannot be registered")
         created = await self._store.insert_number(
             account_id, number, sms_enabled, label, self._clock.now()
         )

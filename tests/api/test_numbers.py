@@ -164,3 +164,11 @@ async def test_send_batch_errors(rpc: Rpc, api_key: str, settings: Any) -> None:
         with pytest.raises(RpcError) as error:
             await rpc("sms.send_batch", *params)
         assert error.value.message == message
+
+
+async def test_the_gateways_own_numbers_cannot_be_registered(rpc: Rpc, settings: Any) -> None:
+    # Every account sends from them: an owner would get everyone's replies and STOPs.
+    for shared in (settings.messaging.default_sender, settings.messaging.stop_number):
+        with pytest.raises(RpcError) as refused:
+            await rpc("numbers.create", shared, None)
+        assert (refused.value.code, refused.value.message) == (100, "FEATURE_NOT_ALLOWED [number]")
