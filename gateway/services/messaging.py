@@ -178,12 +178,15 @@ class MessagingService:
         self._approved[account_id] = (approved, time.monotonic() + _APPROVED_SENDERS_TTL_S)
         return approved
 
-    def _price(self, to: str, parts: int) -> tuple[str, Decimal, Decimal]:
+    def _price(self, to: str, parts: int) -> tuple[str | None, Decimal, Decimal]:
         country = country_of(to)
         unit = self._prices.unit_price(to, country)
         if unit is None:
             raise RoutingError("to", "no route or price for this destination")
-        return country, unit, self._prices.total(unit, parts)
+        # A non-geographic number (+800, +882, ...) has phonenumbers' region "001", which is no
+        # ISO 3166 code: its country is null (it can only be priced by prefix).
+        iso_country = country if country.isalpha() else None
+        return iso_country, unit, self._prices.total(unit, parts)
 
     async def send(
         self, account_id: int, sender: str, to: str, body: str, options: SendOptions

@@ -1,9 +1,14 @@
 """sms.get_quote, sms.get_count_for_body and sms.get_gsm_charset_mapping."""
 
+from decimal import Decimal
+from typing import Any
+
 import pytest
 
+from gateway.app import SERVICES, create_app
+from gateway.config import Settings
 from gateway.encoding import GSM_TRANSLITERATION
-from tests.helpers import Rpc, RpcError
+from tests.helpers import LOGIN, PASSWORD, RPC_PATH, FakeClock, Rpc, RpcError, basic_auth
 
 
 async def test_quote_prices_every_part(rpc: Rpc) -> None:
@@ -63,3 +68,19 @@ async def test_a_text_that_gsm_empties_is_refused(rpc: Rpc) -> None:
     # Without forcing GSM the same text is one UNICODE part.
     quote = await rpc("sms.get_quote", "+33612345678", "\u200b", None)
     assert (quote["nb_sms"], quote["encoding"]) == (1, "UNICODE")
+
+
+async def test_a_non_geographic_number_priced_by_prefix_has_no_country(
+    aiohttp_client: Any, settings: Settings
+) -> None:
+    pricing = settings.pricing.model_copy(update={"prefixes": {"+800": Decimal("0.1000")}})
+    client = await aiohttp_client(
+        create_app(settings.model_copy(update={"pricing": pricing}), clock=FakeClock())
+    )
+    await client.app[SERVICES].accounts.create(LOGIN, PASSWORD)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "sms.get_quote", "params": ["+80012345678", "hi"]}
+    headers = {"Authorization": basic_auth(LOGIN, PASSWORD)}
+    async with client.post(RPC_PATH, json=call, headers=headers) as response:
+        quote = (await response.json())["result"]
+    # phonenumbers calls the region of +800 "001": no ISO 3166 code, so null.
+    assert (quote["cost"], quote["country"]) == ("0.1000", None)
