@@ -1,10 +1,12 @@
 """Settings: frozen pydantic models, one per TOML table, loaded from config.toml."""
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
@@ -62,7 +64,7 @@ class MessagingSettings(_Table):
     idempotency_window_s: int = Field(24 * 3600, ge=1)
     # An undelivered message is given up as EXPIRED after this long (options.validity_s may
     # shorten it).
-    validity_s: int = Field(48 * 3600, ge=60)
+    validity_s: int = Field(48 * 3600, ge=60, le=3 * 24 * 3600)  # options.validity_s's bound
     # Recipients of one sms.send_batch.
     max_batch_recipients: int = Field(100, ge=1, le=1000)
 
@@ -135,17 +137,32 @@ class PricingSettings(_Table):
     @classmethod
     def _country_codes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
         for code in value:
-            if len(code) != 2 or not code.isalpha() or not code.isupper():
-                raise ValueError(f"not an ISO 3166 alpha-2 code: {code!r}")
-        return value
+            # A code phonenumbers never answers ("UK" for GB) would price nothing, silently.
+            if code not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"not an ISO 3166 alpha-2 code of a numbering plan: {code!r}")
+        return _prices(value)
 
     @field_validator("prefixes")
     @classmethod
     def _prefixes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
         for prefix in value:
-            if not (prefix.startswith("+") and prefix[1:].isdigit()):
-                raise ValueError(f"not an E.164 prefix: {prefix!r}")
-        return value
+            if not _E164_PREFIX.fullmatch(prefix):
+                raise ValueError(f"not an E.164 prefix (+ and 1 to 15 digits): {prefix!r}")
+        return _prices(value)
+
+
+_E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
+# Prices are per part, in the currency's units, to 4 decimals (what `cost` shows).
+_MAX_PART_PRICE = Decimal(1000)
+
+
+def _prices(value: dict[str, Decimal]) -> dict[str, Decimal]:
+    for key, price in value.items():
+        if not (price.is_finite() and 0 <= price <= _MAX_PART_PRICE):
+            raise ValueError(f"{key}: a price is 0 to {_MAX_PART_PRICE}, not {price}")
+        if price != price.quantize(Decimal("0.0001")):
+            raise ValueError(f"{key}: a price has at most 4 decimals, not {price}")
+    return value
 
 
 class Settings(_Table):
