@@ -150,6 +150,13 @@ class MessagingService:
             raise PropertyValueError(prop, "nothing is left once transliterated to GSM")
         return segmentation
 
+    def _idempotency(self, options: SendOptions, now: datetime) -> IdempotencyKey | None:
+        """The call's key with the start of its window (None without a key)."""
+        if options.idempotency_key is None:
+            return None
+        window = timedelta(seconds=self._settings.idempotency_window_s)
+        return IdempotencyKey(options.idempotency_key, now - window)
+
     async def _check_sender(self, account_id: int, sender: str) -> str:
         """The sender as sent; the RPC layer has already checked its shape."""
         if sender == "":
@@ -193,10 +200,8 @@ class MessagingService:
     ) -> str:
         """Store a new outbound SMS, queued for the carrier, and answer its hash once committed."""
         now = self._clock.now()
-        idempotency = None
-        if options.idempotency_key is not None:
-            window = timedelta(seconds=self._settings.idempotency_window_s)
-            idempotency = IdempotencyKey(options.idempotency_key, now - window)
+        idempotency = self._idempotency(options, now)
+        if idempotency is not None:
             # A repeat answers the first call's hash whatever has changed since (an approved
             # sender withdrawn, say); concurrent first calls are settled in the writer.
             earlier = await self._store.hash_for_key(account_id, idempotency)
@@ -219,10 +224,9 @@ class MessagingService:
         if len(recipients) > most:
             raise PropertyValueError("to_list", f"at most {most} recipients")
         now = self._clock.now()
-        window_start = now - timedelta(seconds=self._settings.idempotency_window_s)
-        key = options.idempotency_key
-        if key is not None:
-            earlier = await self._store.batch_answer(account_id, key, window_start)
+        idempotency = self._idempotency(options, now)
+        if idempotency is not None:
+            earlier = await self._store.batch_answer(account_id, idempotency)
             if earlier is not None:
                 return _outcome_from_json(earlier)
         sent_from = await self._check_sender(account_id, sender)
@@ -249,7 +253,7 @@ class MessagingService:
             )
 
         messages = [message for _, message in accepted]
-        if key is None:
+        if idempotency is None:
             outcome = outcome_of(
                 list(await asyncio.gather(*(self._store.insert_message(m, None) for m in messages)))
             )
@@ -258,7 +262,7 @@ class MessagingService:
             # same key, or a retry after a crash, gets this answer and sends nothing.
             answer = await self._store.insert_batch_once(
                 account_id,
-                IdempotencyKey(key, window_start),
+                idempotency,
                 messages,
                 lambda hashes: _outcome_to_json(outcome_of(hashes)),
                 now,

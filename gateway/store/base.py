@@ -330,6 +330,10 @@ class MessageStore(Protocol):
         """The hash of the message sent with this key within its window, if any."""
         ...
 
+    async def batch_answer(self, account_id: int, idempotency: IdempotencyKey) -> str | None:
+        """The answer kept for an sms.send_batch sent with this key within its window, if any."""
+        ...
+
     async def insert_batch_once(
         self,
         account_id: int,
@@ -511,8 +515,6 @@ class NumberStore(Protocol):
     async def approved_senders(self, account_id: int) -> frozenset[str]: ...
 
     async def approve_sender(self, account_id: int, sender: str, approved: bool) -> None: ...
-
-    async def batch_answer(self, account_id: int, key: str, not_before: datetime) -> str | None: ...
 
 
 class Store(

@@ -82,6 +82,21 @@ def _message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Message:
     )
 
 
+# What an idempotency key already answered within its window: read before a send's checks, and
+# again in the writer's transaction, where concurrent first calls are settled.
+_KEPT_HASH = (
+    "SELECT message_hash FROM idempotency_keys "
+    "WHERE account_id = ? AND key = ? AND created_at_ms >= ?"
+)
+_KEPT_BATCH_ANSWER = (
+    "SELECT answer FROM batch_answers WHERE account_id = ? AND key = ? AND created_at_ms >= ?"
+)
+
+
+def _key_params(account_id: int, idempotency: IdempotencyKey) -> tuple[int, str, int]:
+    return account_id, idempotency.key, to_ms(idempotency.not_before)
+
+
 def _insert_messages(
     connection: sqlite3.Connection,
     payloads: Sequence[tuple[NewMessage, IdempotencyKey | None]],
@@ -98,12 +113,7 @@ def _insert_messages(
             repeats.append((index, first_with_key[slot]))
             continue
         known = list(
-            fetch_all(
-                connection,
-                "SELECT message_hash FROM idempotency_keys "
-                "WHERE account_id = ? AND key = ? AND created_at_ms >= ?",
-                (message.account_id, idempotency.key, to_ms(idempotency.not_before)),
-            )
+            fetch_all(connection, _KEPT_HASH, _key_params(message.account_id, idempotency))
         )
         if known:
             answers[index] = known[0][0]
@@ -276,12 +286,7 @@ def _insert_batches_once(
     transaction, unless an answer is kept for the key (perhaps by a batch of this round)."""
     answers = []
     for account_id, idempotency, messages, answer_of, now_ms in payloads:
-        kept = fetch_all(
-            connection,
-            "SELECT answer FROM batch_answers WHERE account_id = ? AND key = ? "
-            "AND created_at_ms >= ?",
-            (account_id, idempotency.key, to_ms(idempotency.not_before)),
-        )
+        kept = fetch_all(connection, _KEPT_BATCH_ANSWER, _key_params(account_id, idempotency))
         if kept:
             answers.append(kept[0][0])
             continue
@@ -303,11 +308,11 @@ class MessageTables(SqliteBase):
         return result
 
     async def hash_for_key(self, account_id: int, idempotency: IdempotencyKey) -> str | None:
-        rows = await self._read_point(
-            "SELECT message_hash FROM idempotency_keys "
-            "WHERE account_id = ? AND key = ? AND created_at_ms >= ?",
-            (account_id, idempotency.key, to_ms(idempotency.not_before)),
-        )
+        rows = await self._read_point(_KEPT_HASH, _key_params(account_id, idempotency))
+        return rows[0][0] if rows else None
+
+    async def batch_answer(self, account_id: int, idempotency: IdempotencyKey) -> str | None:
+        rows = await self._read(_KEPT_BATCH_ANSWER, _key_params(account_id, idempotency))
         return rows[0][0] if rows else None
 
     async def insert_batch_once(

@@ -1,4 +1,4 @@
-"""Numbers, approved senders and multi-recipient answers in SQLite."""
+"""Numbers and approved senders in SQLite."""
 
 import sqlite3
 from collections.abc import Sequence
@@ -138,11 +138,3 @@ class NumberTables(SqliteBase):
         else:
             sql = "DELETE FROM approved_senders WHERE account_id = ? AND sender = ?"
         await self._write(_changes, (sql, (account_id, sender)))
-
-    async def batch_answer(self, account_id: int, key: str, not_before: datetime) -> str | None:
-        rows = await self._read(
-            "SELECT answer FROM batch_answers WHERE account_id = ? AND key = ? "
-            "AND created_at_ms >= ?",
-            (account_id, key, to_ms(not_before)),
-        )
-        return rows[0][0] if rows else None
