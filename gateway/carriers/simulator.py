@@ -22,6 +22,7 @@ from gateway.carriers.base import (
 )
 from gateway.clock import Clock
 from gateway.config import SimulatorSettings
+from gateway.encoding import has_lone_surrogate
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class SimulatorConnector:
             and _SENDER.fullmatch(sender)
             and _NUMBER.fullmatch(recipient)
             and 0 < len(text) <= 3200
-            and _is_unicode_text(text)
+            and not has_lone_surrogate(text)
         ):
             return web.json_response({"error": "from, to or text is not valid"}, status=400)
         assert self._events is not None
@@ -144,12 +145,3 @@ class SimulatorConnector:
             log.info("inbound SMS refused: no account takes this destination")
             return web.json_response({"error": "no account takes this destination"}, status=404)
         return web.json_response({"hash": sms_hash}, status=202)
-
-
-def _is_unicode_text(text: str) -> bool:
-    """False for a text with a lone surrogate (JSON can escape one): it cannot be stored."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -26,6 +26,7 @@ _EXTENDED_CHAR: Final = re.compile(f"[{re.escape(GSM_EXTENDED_CHARSET)}]")
 # A surrogate code point on its own is not a character and has no UTF-16 encoding.
 _ASTRAL_OR_SURROGATE: Final = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
 _FIRST_ASTRAL: Final = "\U00010000"
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _TRANSLITERATE: Final = str.maketrans(GSM_TRANSLITERATION)
 
 
@@ -95,6 +96,12 @@ def _to_gsm(text: str) -> str:
         return text
     # Every value of the table is GSM text, so what is left outside GSM had no mapping.
     return _NOT_GSM.sub("?", text.translate(_TRANSLITERATE))
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True for a str that is not Unicode text: JSON can escape a lone UTF-16 surrogate
+    ("\\ud800"), and such a string cannot be encoded, stored, counted or sent."""
+    return _LONE_SURROGATE.search(text) is not None
 
 
 def _gsm(text: str, extension_positions: list[int]) -> Segmentation:

@@ -21,12 +21,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from gateway.encoding import has_lone_surrogate
 from gateway.services.messaging import ALPHANUMERIC_SENDER
 from gateway.services.numbering import SHORTCODE_SHAPE, is_e164
 from gateway.store.base import SortField, SortOrder
 
 MAX_BODY_CHARS = 3200
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 HASH_PATTERN = r"^[A-Z0-9]{8}$"
 
 
@@ -45,7 +45,7 @@ class _Params(BaseModel):
 
 
 def _unicode_text(value: str) -> str:
-    if _LONE_SURROGATE.search(value):
+    if has_lone_surrogate(value):
         raise _format_error("must be valid Unicode text (no unpaired surrogate)")
     return value
 
