@@ -38,6 +38,9 @@ GIL_SWITCH_INTERVAL_S = 0.0001
 class CannotListen(Exception):
     """The server's address is taken or not allowed."""
 
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     path: Path | None = args.config
@@ -90,8 +93,7 @@ async def _serve_until_signalled(settings: Settings) -> None:
         try:
             await site.start()
         except OSError as exc:
-            address = f"{settings.server.host}:{settings.server.port}"
-            raise CannotListen(f"cannot listen on {address}: {exc.strerror or exc}") from None
+            raise CannotListen(settings.server.host, settings.server.port, exc) from None
         log.info("serving on http://%s:%s", settings.server.host, settings.server.port)
         await stop.wait()
         log.info("shutting down")
@@ -176,7 +178,7 @@ def _record(args: argparse.Namespace) -> int:
             print=lambda message: log.info("%s", message),
         )
     except OSError as exc:
-        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise CannotListen(host, port, exc) from None
     log.info("recorded %d exchanges into %s", recorder.count, out)
     if recorder.not_recorded:
         log.warning("%d exchanges were forwarded but not recorded", recorder.not_recorded)
